@@ -1,0 +1,3 @@
+from verifrag.cli import main
+
+raise SystemExit(main())
