@@ -1,0 +1,129 @@
+"""The checkpoint directory: what the trainers write and the decoders, CLI and server load.
+
+Layout (DESIGN.md section 3):
+- `verifrag.json`: format version, base model reference, heads' shape, `[FRAG]` id, default candidate
+  tree, measured head acceptance, training provenance.
+- `medusa_heads.safetensors`: the heads' weights.
+- tokenizer files (the base tokenizer with `[FRAG]` added).
+- `embedding_rows.safetensors` (optional): trained rows of new tokens, e.g. `[FRAG]`.
+- `adapter/` (optional): a PEFT LoRA adapter for the base (Medusa-2 or SALV), merged at load time.
+
+Only JSON and safetensors are ever read: nothing here unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorsError
+from safetensors.torch import load_file, save_file
+
+from verifrag.errors import UserError
+from verifrag.model.heads import MedusaHeads
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "verifrag.json"
+HEADS_FILE = "medusa_heads.safetensors"
+ROWS_FILE = "embedding_rows.safetensors"
+ADAPTER_DIR = "adapter"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "default_checkpoint"
+
+
+@dataclass
+class CheckpointConfig:
+    base_model: str
+    hidden_size: int
+    num_heads: int
+    head_layers: int = 1
+    shared_lm_head: bool = True
+    frag_token_id: int | None = None
+    frag_trained: bool = False  # False: the base never learnt to emit [FRAG], so decoders ban it
+    tree: list[list[int]] = field(default_factory=list)
+    head_acceptance: list[list[float]] = field(default_factory=list)  # [head][rank] measured top-k hit rates
+    provenance: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CheckpointConfig":
+        if data.get("format_version") != FORMAT_VERSION:
+            raise UserError(f"checkpoint format version {data.get('format_version')!r} is not {FORMAT_VERSION}")
+        known = set(cls.__dataclass_fields__)
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            raise UserError(f"checkpoint {CONFIG_FILE} is incomplete: {exc}") from exc
+
+
+@dataclass
+class Checkpoint:
+    directory: Path
+    config: CheckpointConfig
+    heads: MedusaHeads
+    embedding_rows: dict[int, torch.Tensor]
+
+    @property
+    def adapter_dir(self) -> Path | None:
+        adapter = self.directory / ADAPTER_DIR
+        return adapter if (adapter / "adapter_config.json").is_file() else None
+
+
+def save_checkpoint(
+    directory: str | Path,
+    config: CheckpointConfig,
+    heads: MedusaHeads,
+    tokenizer: Any,
+    embedding_rows: dict[int, torch.Tensor] | None = None,
+) -> Path:
+    """Write a checkpoint directory (created if missing); returns its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().to("cpu", torch.float32).contiguous() for name, tensor in heads.state_dict().items()}
+    save_file(state, directory / HEADS_FILE, metadata={"format": "pt"})
+    if embedding_rows:
+        rows = {str(i): row.detach().to("cpu", torch.float32).contiguous() for i, row in embedding_rows.items()}
+        save_file(rows, directory / ROWS_FILE, metadata={"format": "pt"})
+    tokenizer.save_pretrained(directory)
+    (directory / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+    return directory
+
+
+def read_config(directory: str | Path) -> CheckpointConfig:
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise UserError(f"{directory} is not a VeriFrag checkpoint (no {CONFIG_FILE})")
+    try:
+        return CheckpointConfig.from_json(json.loads(path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def load_checkpoint(directory: str | Path) -> Checkpoint:
+    """Read and validate a checkpoint; the base model is loaded separately (see `engine`)."""
+    directory = Path(directory).expanduser()
+    if not directory.is_dir():
+        raise UserError(f"checkpoint directory {directory} does not exist")
+    config = read_config(directory)
+    heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers)
+    try:
+        state = load_file(directory / HEADS_FILE)
+    except (FileNotFoundError, SafetensorsError, OSError) as exc:
+        raise UserError(f"cannot read {directory / HEADS_FILE}: {exc}") from exc
+    if not config.shared_lm_head:
+        vocab = state["projections.0.weight"].shape[0] if "projections.0.weight" in state else 0
+        heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers, vocab_size=vocab)
+    try:
+        heads.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise UserError(f"{HEADS_FILE} does not match {CONFIG_FILE}: {first[1].strip() if len(first) > 1 else first[0]}") from exc
+    rows: dict[int, torch.Tensor] = {}
+    if (directory / ROWS_FILE).is_file():
+        try:
+            rows = {int(k): v for k, v in load_file(directory / ROWS_FILE).items()}
+        except (SafetensorsError, OSError, ValueError) as exc:
+            raise UserError(f"cannot read {directory / ROWS_FILE}: {exc}") from exc
+    return Checkpoint(directory, config, heads.eval(), rows)
