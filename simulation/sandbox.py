@@ -4,9 +4,12 @@ Why each limit exists:
 - wall-clock time: a combinational loop or an `always` block without a delay
   makes vvp spin forever at one simulation time;
 - address space (RLIMIT_AS): a huge memory declaration can exhaust the host;
-- file size (RLIMIT_FSIZE): stdout is redirected to a file in the sandbox, so
-  this one limit caps both printed output and anything the trusted testbench
-  dumps (VerilogEval testbenches write `wave.vcd`);
+- output: stdout is redirected to a file in the sandbox and only
+  `output_bytes` of it are read back (more is reported as `output_limit`);
+  every file a process writes, stdout and the `wave.vcd` VerilogEval
+  testbenches dump included, is capped at `file_bytes` by RLIMIT_FSIZE, so
+  an endless `$display` loop is killed by SIGXFSZ instead of filling the disk
+  (the largest VerilogEval reference dump is about 9.5 MB);
 - no core dumps, a fresh process group (so a timeout kills iverilog's
   preprocessor and compiler children too) and a minimal environment.
 
@@ -36,6 +39,7 @@ class Limits:
     run_seconds: float = 20.0
     memory_bytes: int = 2 * 1024**3
     output_bytes: int = 4 * 1024**2
+    file_bytes: int = 64 * 1024**2
 
 
 @dataclass
@@ -60,7 +64,7 @@ def _limit_child(limits: Limits):
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return apply
@@ -130,7 +134,7 @@ def simulate(
         elapsed = time.monotonic() - start
         if timed_out:
             return SimulationResult("timeout", log_text, output, seconds=elapsed, details={"phase": "run"})
-        if code == -signal.SIGXFSZ:
+        if code == -signal.SIGXFSZ or run_log.stat().st_size > limits.output_bytes:
             return SimulationResult("output_limit", log_text, output, code, elapsed)
         if code != 0:
             return SimulationResult("runtime_error", log_text, output, code, elapsed)

@@ -1,0 +1,65 @@
+"""Samples in, judgements out: the JSONL formats and the resumable result cache.
+
+A samples file has one `{"task_id": ..., "completion": ...}` object a line
+(DESIGN section 4).  Judgements are appended, one JSON object a line, to a
+cache file as they finish, keyed by task id, the sample's position among that
+task's samples and a digest of its text, so an interrupted or repeated run
+judges only what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from verifrag.errors import UserError
+
+
+def read_samples(path: Path) -> Iterator[tuple[str, str]]:
+    """Yield (task_id, completion) from a samples JSONL file."""
+    if not path.is_file():
+        raise UserError(f"samples file not found: {path}")
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                yield str(record["task_id"]), str(record["completion"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise UserError(f"{path}:{number}: expected a JSON object with task_id and completion ({exc})") from None
+
+
+def write_samples(path: Path, samples: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Pass samples through while saving them, so generated samples can be re-judged later."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for task_id, completion in samples:
+            handle.write(json.dumps({"task_id": task_id, "completion": completion}) + "\n")
+            handle.flush()
+            yield task_id, completion
+
+
+def digest(completion: str) -> str:
+    """A short content hash identifying a completion in the cache."""
+    return hashlib.sha256(completion.encode("utf-8")).hexdigest()[:16]
+
+
+def cache_key(task_id: str, index: int, text_digest: str) -> str:
+    return f"{task_id}#{index}#{text_digest}"
+
+
+def read_cache(path: Path | None) -> dict[str, dict]:
+    """Judgements already recorded in `path` (missing file: none); a torn last line is ignored."""
+    if path is None or not path.exists():
+        return {}
+    cached = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            cached[cache_key(record["task_id"], record["index"], record["digest"])] = record
+    return cached

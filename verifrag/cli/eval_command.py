@@ -1,0 +1,104 @@
+"""`verifrag eval`: pass@k on VerilogEval-layout problems, judged with iverilog in the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+
+GENERATOR = "verifrag.model.generation"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--problems", required=True, metavar="DIR", help="VerilogEval-v2-layout problem folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--samples", metavar="FILE.jsonl", help='one {"task_id", "completion"} object a line')
+    source.add_argument("--checkpoint", metavar="DIR", help="generate samples with this checkpoint")
+    parser.add_argument("--n", type=int, default=1, help="samples per problem when generating (default 1)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
+    parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="decoder when generating")
+    parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
+    parser.add_argument("--k", default="1", metavar="1,5,10", help="comma-separated k values for pass@k")
+    parser.add_argument("--workers", type=int, default=None, metavar="N", help="parallel judges (default: CPU count)")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="simulation time limit per sample")
+    parser.add_argument("--output", metavar="FILE", help="write the JSON report here (cache goes beside it)")
+    parser.add_argument("--json", action="store_true", help="print the JSON report")
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    from verifrag.errors import UserError
+
+    try:
+        ks = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise UserError(f"--k must be comma-separated integers, got {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise UserError("--k values must be 1 or more")
+    return ks
+
+
+def _generated(args: argparse.Namespace, problems: dict):
+    """Samples from the model engineer's generator, once `verifrag.model.generation` provides it."""
+    import importlib
+    import importlib.util
+
+    from verifrag.errors import UserError
+
+    try:
+        found = importlib.util.find_spec(GENERATOR) is not None
+    except ModuleNotFoundError:
+        found = False
+    generate = getattr(importlib.import_module(GENERATOR), "generate_samples", None) if found else None
+    if generate is None:
+        raise UserError("generation from a checkpoint is not wired yet")
+    prompts = [(task_id, problem.prompt) for task_id, problem in problems.items()]
+    return generate(prompts, checkpoint=args.checkpoint, n=args.n, temperature=args.temperature,
+                    decoder=args.decoder, max_new_tokens=args.max_new_tokens)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    from verifrag.errors import UserError
+    from verifrag.evaluation.problems import load_problems
+    from verifrag.evaluation.runner import evaluate
+    from verifrag.evaluation.samples import read_samples, write_samples
+    from verifrag.simulation.sandbox import Limits
+
+    ks = _ks(args.k)
+    directory = Path(args.problems)
+    if not directory.is_dir():
+        raise UserError(f"problems folder not found: {directory}")
+    problems = load_problems(directory)
+    if not problems:
+        raise UserError(f"no ProbNNN_name_{{prompt.txt,ref.sv,test.sv}} problems in {directory}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be 1 or more")
+    if args.n < 1:
+        raise UserError("--n must be 1 or more")
+    output = Path(args.output) if args.output else None
+    if args.samples:
+        samples_path = Path(args.samples)
+        samples = read_samples(samples_path)
+        cache = Path(f"{output or samples_path}.results.jsonl")
+    else:
+        samples = _generated(args, problems)
+        cache = Path(f"{output}.results.jsonl") if output else None
+        if output:
+            samples = write_samples(Path(f"{output}.samples.jsonl"), samples)
+    report = evaluate(problems, samples, ks=ks, workers=args.workers, cache_path=cache,
+                      limits=Limits(run_seconds=args.timeout), progress=sys.stderr.isatty()).to_json()
+    if not report["problems"]:
+        raise UserError("no sample matches a problem of this folder (check the task_id values)")
+    text = json.dumps(report, indent=2)
+    if output:
+        output.write_text(text + "\n")
+    if args.json:
+        print(text)
+    else:
+        for k, value in report["pass_at"].items():
+            print(f"pass@{k}: {value:.4f}")
+        print(f"syntax valid: {report['syntax_valid']:.4f} over {report['samples']} samples, {report['problems']} problems")
+        if report["simulator_limited"]:
+            print(f"simulator-limited (iverilog 11 cannot run the reference): {', '.join(report['simulator_limited'])}")
+    return 0
