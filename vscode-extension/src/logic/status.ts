@@ -45,7 +45,7 @@ export function renderStatus(model: StatusModel): StatusView {
   let text = `${icon} VeriFrag`;
   if (model.state === 'ready' && model.lastCompletion) {
     text += ` ${formatCompletion(model.lastCompletion)}`;
-  } else if (model.state !== 'ready') {
+  } else {
     text += `: ${label}`;
   }
   if (!model.inlineCompletionsEnabled) {
