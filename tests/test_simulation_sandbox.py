@@ -1,0 +1,65 @@
+"""The sandbox and the screening in front of it (real iverilog, real pyslang lexer)."""
+
+from __future__ import annotations
+
+from verifrag.simulation.renaming import rename_modules, top_modules
+from verifrag.simulation.sandbox import Limits, simulate
+from verifrag.simulation.screening import screen
+
+
+def test_screening_refuses_file_and_system_tasks_as_tokens() -> None:
+    code = """module m;
+  initial begin
+    $fopen("x");
+    $fwrite(f, "y");
+    $readmemh("/etc/passwd", mem);
+    $dumpfile("a.vcd");
+    $system("ls");
+  end
+endmodule
+"""
+    refused = {r.token for r in screen(code)}
+    assert refused == {"$fopen", "$fwrite", "$readmemh", "$dumpfile", "$system"}
+
+
+def test_screening_ignores_strings_and_comments() -> None:
+    code = 'module m; // $system("rm")\n/* $fopen */ initial $display("$fwrite %d", $random); endmodule\n'
+    assert screen(code) == []
+
+
+def test_screening_refuses_include_and_token_pasting() -> None:
+    assert [r.token for r in screen('`include "/etc/passwd"\nmodule m; endmodule\n')] == ["`include"]
+    pasted = "`define F(x) $f``x\nmodule m; initial `F(open)(\"a\"); endmodule\n"
+    assert {r.token for r in screen(pasted)} == {"$f", "``"}
+
+
+def test_simulate_reports_output_compile_errors_and_timeouts() -> None:
+    ok = simulate({"a.v": 'module t; initial begin $display("hello"); $finish; end endmodule\n'}, "t")
+    assert ok.status == "ok" and ok.output.strip() == "hello"
+    broken = simulate({"a.v": "module t; wire w = ; endmodule\n"}, "t")
+    assert broken.status == "compile_error" and "syntax error" in broken.compile_log
+    spin = simulate({"a.v": "module t; initial while (1) ; endmodule\n"}, "t", limits=Limits(run_seconds=1.0))
+    assert spin.status == "timeout"
+
+
+def test_simulate_caps_output() -> None:
+    chatty = 'module t; initial forever $display("0123456789012345678901234567890123456789"); endmodule\n'
+    limits = Limits(run_seconds=20.0, output_bytes=10_000, file_bytes=100_000)
+    result = simulate({"a.v": chatty}, "t", limits=limits)
+    assert result.status == "output_limit" and len(result.output) <= 10_000
+
+
+def test_simulate_caps_memory() -> None:
+    hog = "module t; reg [63:0] m [0:200000000]; initial begin m[7] = 1; $finish; end endmodule\n"
+    result = simulate({"a.v": hog}, "t", limits=Limits(memory_bytes=256 * 1024**2))
+    assert result.status in ("runtime_error", "compile_error")
+
+
+def test_rename_touches_declarations_and_instances_only() -> None:
+    text = 'module sub(input a, output b); assign b = a; endmodule\nmodule top(input a, output b);\n' \
+           '  sub u(.a(a), .b(b)); initial $display("sub top"); // sub\nendmodule\n'
+    assert top_modules(text) == ["top"]
+    renamed, mapping = rename_modules(text, "_x")
+    assert mapping == {"sub": "sub_x", "top": "top_x"}
+    assert "module sub_x(" in renamed and "sub_x u(" in renamed and "module top_x(" in renamed
+    assert '"sub top"' in renamed and "// sub\n" in renamed
