@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from verifrag.errors import UserError
@@ -110,7 +110,7 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers)
     try:
         state = load_file(directory / HEADS_FILE)
-    except (FileNotFoundError, SafetensorsError, OSError) as exc:
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
         raise UserError(f"cannot read {directory / HEADS_FILE}: {exc}") from exc
     if not config.shared_lm_head:
         vocab = state["projections.0.weight"].shape[0] if "projections.0.weight" in state else 0
@@ -124,6 +124,6 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     if (directory / ROWS_FILE).is_file():
         try:
             rows = {int(k): v for k, v in load_file(directory / ROWS_FILE).items()}
-        except (SafetensorsError, OSError, ValueError) as exc:
+        except (SafetensorError, OSError, ValueError) as exc:
             raise UserError(f"cannot read {directory / ROWS_FILE}: {exc}") from exc
     return Checkpoint(directory, config, heads.eval(), rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 FRAG_TOKEN = "[FRAG]"
@@ -17,8 +18,17 @@ def add_frag_token(tokenizer: PreTrainedTokenizerBase) -> int:
 def fit_embeddings(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
     """Grow the embedding (and a tied LM head) so every tokenizer id, `[FRAG]` included, has a row.
 
-    New rows start at the mean embedding (transformers' default); a checkpoint may overwrite the
+    New rows start at the mean of the old rows, deterministically (transformers' default draws them at
+    random), so two loads of one checkpoint give the same model; a checkpoint may overwrite the
     `[FRAG]` row with a trained one.
     """
-    if model.get_input_embeddings().num_embeddings < len(tokenizer):
-        model.resize_token_embeddings(len(tokenizer))
+    old = model.get_input_embeddings().num_embeddings
+    if old >= len(tokenizer):
+        return
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    embedding = model.get_input_embeddings().weight
+    with torch.no_grad():
+        embedding[old:] = embedding[:old].mean(dim=0)
+        output = model.get_output_embeddings()
+        if output is not None and output.weight.data_ptr() != embedding.data_ptr():
+            output.weight[old:] = output.weight[:old].mean(dim=0)

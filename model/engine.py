@@ -1,0 +1,113 @@
+"""A checkpoint made ready to decode: base model, tokenizer with `[FRAG]`, heads, candidate tree.
+
+This is the one entry point the CLI, the server, evaluation and benchmarks use to get a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer
+
+from verifrag.errors import UserError
+from verifrag.model.base import load_base, pick_device, pick_dtype
+from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
+from verifrag.model.medusa import MedusaDecoder
+from verifrag.model.ntp import NextTokenDecoder
+from verifrag.model.results import DecodeResult
+from verifrag.model.runtime import LanguageModel
+from verifrag.model.sampling import DecodeConfig
+from verifrag.model.tokenizer import FRAG_TOKEN, add_frag_token, fit_embeddings
+from verifrag.model.tree import CandidateTree, default_paths
+
+DECODERS = ("ntp", "medusa")
+
+
+@dataclass
+class Engine:
+    lm: LanguageModel
+    checkpoint: Checkpoint
+    tree: CandidateTree
+
+    @classmethod
+    def load(
+        cls,
+        checkpoint: str | Path | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        tree_nodes: int | None = None,
+    ) -> "Engine":
+        """Load `checkpoint` (default: the bundled one). `tree_nodes` rebuilds the candidate tree with
+        that many nodes from the checkpoint's measured head acceptance."""
+        ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
+        torch_device = pick_device(device)
+        model, _ = load_base(_base_reference(ckpt), torch_device, pick_dtype(dtype, torch_device))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(ckpt.directory, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot load the tokenizer saved in {ckpt.directory}: {exc}") from exc
+        frag_id = add_frag_token(tokenizer)
+        if ckpt.config.frag_token_id not in (None, frag_id):
+            raise UserError(f"{FRAG_TOKEN} has id {frag_id} in the tokenizer but {ckpt.config.frag_token_id} in verifrag.json")
+        hidden = int(model.config.hidden_size)
+        if ckpt.config.hidden_size != hidden:
+            raise UserError(f"the checkpoint's heads expect hidden size {ckpt.config.hidden_size}, the base model has {hidden}")
+        fit_embeddings(model, tokenizer)
+        _apply_rows(model, ckpt)
+        if ckpt.adapter_dir is not None:
+            model = _merge_adapter(model, ckpt.adapter_dir)
+        parameters = next(model.parameters())
+        heads = ckpt.heads.to(parameters.device, parameters.dtype)
+        paths = (
+            default_paths(heads.num_heads, tree_nodes, ckpt.config.head_acceptance)
+            if tree_nodes is not None
+            else (ckpt.config.tree or default_paths(heads.num_heads, 16, ckpt.config.head_acceptance))
+        )
+        tree = CandidateTree.from_paths(paths, heads.num_heads)
+        if tree.depth > heads.num_heads:
+            raise UserError(f"the candidate tree is {tree.depth} deep but the checkpoint has {heads.num_heads} heads")
+        banned = [] if ckpt.config.frag_trained else [frag_id]
+        lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
+        ckpt.heads = heads
+        return cls(lm, ckpt, tree)
+
+    def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder:
+        if name == "ntp":
+            return NextTokenDecoder(self.lm)
+        if name == "medusa":
+            return MedusaDecoder(self.lm, self.checkpoint.heads, self.tree)
+        raise UserError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
+
+    def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None) -> DecodeResult:
+        return self.decoder(decoder).generate(prompt, config or DecodeConfig())
+
+
+def _base_reference(ckpt: Checkpoint) -> str:
+    """The base model reference; a relative path is taken relative to the checkpoint directory."""
+    reference = ckpt.config.base_model
+    candidate = ckpt.directory / reference
+    return str(candidate) if not Path(reference).is_absolute() and candidate.exists() else reference
+
+
+def _apply_rows(model: torch.nn.Module, ckpt: Checkpoint) -> None:
+    """Overwrite embedding rows the checkpoint trained (e.g. `[FRAG]`); a tied LM head follows."""
+    if not ckpt.embedding_rows:
+        return
+    embedding = model.get_input_embeddings().weight
+    with torch.no_grad():
+        for index, row in ckpt.embedding_rows.items():
+            if row.shape != embedding[index].shape:
+                raise UserError(f"embedding row {index} has shape {tuple(row.shape)}, the model {tuple(embedding[index].shape)}")
+            embedding[index] = row.to(embedding.dtype)
+
+
+def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
+    """Fold a LoRA adapter into the base weights: same outputs, no adapter cost per step."""
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    except (ValueError, OSError, KeyError) as exc:
+        raise UserError(f"cannot load the adapter in {adapter_dir}: {exc}") from exc

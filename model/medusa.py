@@ -1,0 +1,106 @@
+"""The Medusa tree decoder: draft with the heads, verify a whole candidate tree in one forward pass.
+
+Each step: the heads read the last committed position's hidden state and propose top-k tokens for the
+next positions; the static candidate tree picks which combinations to try; one forward pass runs the
+root (the base model's own next token) and every tree node, each node attending to the prompt and its
+ancestors only (a 4D mask) at position prefix + depth. The longest acceptable path is committed (cut
+back to a fragment boundary when snapping), its KV entries are moved into contiguous slots, and the
+same pass supplies the next step's logits and hidden state, so no extra forward is needed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from verifrag.model.emitter import Emitter
+from verifrag.model.heads import MedusaHeads
+from verifrag.model.kv_cache import compact
+from verifrag.model.results import DecodeResult, DecodeStats
+from verifrag.model.runtime import LanguageModel
+from verifrag.model.sampling import DecodeConfig, accept_drafts, choose_token
+from verifrag.model.tree import CandidateTree
+
+
+class MedusaDecoder:
+    name = "medusa"
+
+    def __init__(self, lm: LanguageModel, heads: MedusaHeads, tree: CandidateTree) -> None:
+        if tree.depth > heads.num_heads:
+            raise ValueError(f"tree depth {tree.depth} exceeds the {heads.num_heads} heads")
+        self.lm = lm
+        self.heads = heads
+        self.tree = tree
+        device = lm.device
+        self._parents = torch.tensor(tree.parents, device=device, dtype=torch.long)
+        self._depths = tree.depths.to(device)
+        self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
+        self._ancestors = tree.ancestor_mask.to(device)
+        dtype = next(lm.model.parameters()).dtype
+        self._tree_mask = torch.zeros(self._ancestors.shape, dtype=dtype, device=device).masked_fill(
+            ~self._ancestors, torch.finfo(dtype).min
+        )
+
+    @torch.inference_mode()
+    def _draft(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The tree's node tokens, from the heads' top-k at the last committed position."""
+        logits = self.heads(hidden[None], self.lm.model.get_output_embeddings())[:, 0].float()
+        top = self.lm.mask_banned(logits).topk(self.tree.top_k, dim=-1).indices
+        return top[self._head_index, self._rank_index]
+
+    def _verify(self, root: int, nodes: torch.Tensor, cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        tokens = torch.cat([torch.tensor([root], device=nodes.device), nodes])[None]
+        positions = (past + self._depths)[None]
+        prefix = torch.zeros((tokens.shape[1], past), dtype=self._tree_mask.dtype, device=nodes.device)
+        mask = torch.cat([prefix, self._tree_mask], dim=1)[None, None]
+        logits, hidden = self.lm.forward(tokens, cache, positions, mask)
+        return tokens[0], logits, hidden
+
+    def _best_path(self, tokens: torch.Tensor, logits: torch.Tensor, config: DecodeConfig) -> torch.Tensor:
+        """Indices (into root + nodes) of the deepest path whose every draft is acceptable."""
+        ok = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+        ok[1:] = accept_drafts(logits[self._parents], tokens[1:], config)
+        accepted = ~(self._ancestors & ~ok[None, :]).any(dim=1)
+        depth = torch.where(accepted, self._depths, torch.full_like(self._depths, -1))
+        best = int(torch.argmax(depth))  # first of the deepest: nodes are sorted, so ties go to top ranks
+        return torch.nonzero(self._ancestors[best])[:, 0]
+
+    @torch.inference_mode()
+    def generate(self, prompt: str, config: DecodeConfig) -> DecodeResult:
+        config.validate()
+        stats = DecodeStats(decoder=self.name, head_hits=[0] * self.heads.num_heads)
+        ids, stats.truncated_prompt_tokens = self.lm.encode_prompt(
+            prompt, config.max_new_tokens + self.tree.num_nodes + 1
+        )
+        stats.prompt_tokens = len(ids)
+        generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
+        started = time.perf_counter()
+        prefill = self.lm.prefill(ids)
+        stats.reused_prompt_tokens = prefill.reused
+        stats.prefill_seconds = time.perf_counter() - started
+        emitter = Emitter(self.lm, self.lm.decode(ids), config, stats)
+        cache, past, hidden = prefill.cache, len(ids), prefill.hidden
+        root = choose_token(prefill.logits, config, generator)
+        while True:
+            tokens, logits, hiddens = self._verify(root, self._draft(hidden), cache, past)
+            path = self._best_path(tokens, logits, config)
+            path_tokens = tokens[path].tolist()
+            next_root = choose_token(logits[path[-1]], config, generator)
+            kept = emitter.snap(path_tokens, next_root) if config.snap_fragments else len(path_tokens)
+            stats.frag_discarded += len(path_tokens) - kept
+            stats.steps += 1
+            stats.accepted_per_step.append(kept)
+            for head in range(kept - 1):
+                stats.head_hits[head] += 1
+            if emitter.accept(path_tokens[:kept]):
+                break
+            compact(cache, past, path[:kept])
+            past += kept
+            hidden = hiddens[path[kept - 1]]
+            root = next_root if kept == len(path_tokens) else path_tokens[kept]
+        text, out_ids = emitter.finish()
+        stats.new_tokens = len(out_ids)
+        stats.seconds = time.perf_counter() - started
+        self.lm.keep_prompt(ids, cache)
+        return DecodeResult(text, out_ids, emitter.stop_reason or "max_new_tokens", stats)

@@ -1,0 +1,106 @@
+"""A loaded language model as the decoders use it: prompt encoding, one forward pass, prefill.
+
+Both decoders go through `forward`, so a tree verification pass and a plain next-token step differ only
+in the mask and positions they pass, never in how logits or hidden states are obtained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+
+from verifrag.errors import UserError
+from verifrag.model.kv_cache import PrefixCache
+
+
+@dataclass
+class Prefill:
+    cache: DynamicCache
+    logits: torch.Tensor  # (vocab,) next-token logits after the prompt
+    hidden: torch.Tensor  # (hidden,) the last position's final hidden state (Medusa heads read it)
+    reused: int  # prompt tokens served from the prefix cache
+
+
+@dataclass
+class LanguageModel:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    banned_ids: list[int] = field(default_factory=list)  # e.g. an untrained [FRAG]
+    frag_token_id: int | None = None
+    prefix_cache: PrefixCache = field(default_factory=PrefixCache)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def context_length(self) -> int:
+        return int(getattr(self.model.config, "max_position_embeddings", 2048))
+
+    @property
+    def eos_ids(self) -> set[int]:
+        ids = set()
+        for source in (self.tokenizer.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
+            if isinstance(source, int):
+                ids.add(source)
+            elif isinstance(source, (list, tuple)):
+                ids.update(source)
+        return ids
+
+    def encode_prompt(self, prompt: str, max_new_tokens: int) -> tuple[list[int], int]:
+        """Token ids of `prompt`, cut from the left to leave room for `max_new_tokens`; and how many
+        tokens were cut."""
+        if not prompt:
+            raise UserError("the prompt is empty")
+        ids = self.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+        room = self.context_length - max_new_tokens
+        if room < 1:
+            raise UserError(f"max_new_tokens {max_new_tokens} leaves no room in the {self.context_length}-token context")
+        cut = max(0, len(ids) - room)
+        return ids[cut:], cut
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+    def mask_banned(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.banned_ids:
+            logits[..., self.banned_ids] = float("-inf")
+        return logits
+
+    @torch.inference_mode()
+    def forward(
+        self,
+        ids: torch.Tensor,
+        cache: DynamicCache,
+        position_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        last_only: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and final hidden states for `ids` (shape (1, q)) on top of `cache`, which grows by q."""
+        output = self.model(
+            input_ids=ids,
+            past_key_values=cache,
+            position_ids=position_ids,
+            attention_mask=attention_mask,
+            use_cache=True,
+            output_hidden_states=True,
+            logits_to_keep=1 if last_only else 0,
+        )
+        hidden = output.hidden_states[-1][0]
+        logits = output.logits[0].float()
+        return self.mask_banned(logits), (hidden[-1:] if last_only else hidden)
+
+    def prefill(self, ids: list[int]) -> Prefill:
+        """Run the prompt, reusing the prefix cache's longest common prefix."""
+        cache, reused = self.prefix_cache.take(ids)
+        if cache is None:
+            cache = DynamicCache(config=self.model.config)
+        tensor = torch.tensor([ids[reused:]], device=self.device)
+        logits, hidden = self.forward(tensor, cache, last_only=True)
+        return Prefill(cache, logits[-1], hidden[-1], reused)
+
+    def keep_prompt(self, ids: list[int], cache: DynamicCache) -> None:
+        """Hand the cache back after a generation so the next prompt can reuse its prompt part."""
+        self.prefix_cache.store(ids, cache)

@@ -1,0 +1,74 @@
+"""When to stop generating: end of sequence, the `endmodule` that closes the module being written, or a
+rule the caller gives (inline completion ends at the end of a statement or line).
+
+Rules look at text, and both decoders ask them after every single token, so a speculative decoder stops
+at exactly the token a next-token decoder would.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from verifrag.syntax.fragments import FragmentKind, fragments
+
+StopRule = Callable[[str], Optional[int]]  # generated text -> offset to cut the text at, or None
+
+
+def open_modules(text: str) -> int:
+    """How many `module` declarations in `text` lack their `endmodule`."""
+    count = 0
+    for fragment in fragments(text):
+        if fragment.kind == FragmentKind.KEYWORD:
+            if fragment.text in ("module", "macromodule"):
+                count += 1
+            elif fragment.text == "endmodule":
+                count -= 1
+    return count
+
+
+def endmodule_rule(prompt_text: str) -> StopRule:
+    """Fires at the `endmodule` that closes every module open in prompt plus generated text."""
+    already_open = open_modules(prompt_text)
+
+    def rule(generated: str) -> int | None:
+        depth = already_open
+        for fragment in fragments(generated):
+            if fragment.kind != FragmentKind.KEYWORD:
+                continue
+            if fragment.text in ("module", "macromodule"):
+                depth += 1
+            elif fragment.text == "endmodule":
+                depth -= 1
+                if depth <= 0:
+                    return fragment.end
+        return None
+
+    return rule
+
+
+def end_of_line(generated: str) -> int | None:
+    """Fires at the first line break that follows some non-blank generated text."""
+    stripped = generated.lstrip("\n")
+    newline = stripped.find("\n")
+    if newline < 0 or not stripped[:newline].strip():
+        return None
+    return len(generated) - len(stripped) + newline
+
+
+def end_of_statement(generated: str) -> int | None:
+    """Fires after the first `;` at bracket depth 0, or after a block-closing keyword, or at a line end."""
+    depth = 0
+    for fragment in fragments(generated):
+        if fragment.text in ("(", "[", "{"):
+            depth += 1
+        elif fragment.text in (")", "]", "}"):
+            depth -= 1
+        elif fragment.text == ";" and depth <= 0:
+            return fragment.end
+        elif fragment.kind == FragmentKind.KEYWORD and fragment.text.startswith("end") and depth <= 0:
+            if fragment.end < len(generated):  # `end` may still grow into `endcase`
+                return fragment.end
+    return end_of_line(generated)
+
+
+NAMED_RULES: dict[str, StopRule] = {"line": end_of_line, "statement": end_of_statement}
