@@ -18,7 +18,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = new StatusBar(inlineCompletionsEnabled());
   const server = new ServerController(output, status);
   controller = server;
-  context.subscriptions.push(output, status, server, ...registerCommands(server));
+  // The server is stopped in deactivate(), which VS Code awaits, rather than as a subscription.
+  context.subscriptions.push(output, status, ...registerCommands(server));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -26,7 +26,7 @@ import { buildServerConfig, CLIENT_SETTINGS, didChangeConfigurationParams, Serve
 import { activeEnvironmentPython } from './pythonExtension';
 import { StatusBar } from './statusBar';
 
-export class ServerController implements vscode.Disposable {
+export class ServerController {
   private client: LanguageClient | undefined;
   /** Serialises start/stop so a quick second restart cannot race the first. */
   private pending: Promise<void> = Promise.resolve();
@@ -49,10 +49,6 @@ export class ServerController implements vscode.Disposable {
 
   stop(): Promise<void> {
     return this.enqueue(() => this.doStop());
-  }
-
-  dispose(): void {
-    void this.stop();
   }
 
   showOutput(): void {
