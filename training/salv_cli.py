@@ -1,0 +1,82 @@
+"""`verifrag train salv`: rollouts -> pairs -> signal-level DPO, one stage or all.
+
+Stages share a work folder so each can be rerun alone: sampling and
+simulation are cached there and resume after an interruption.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+STAGES = ("rollouts", "pairs", "train", "all")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", choices=STAGES, default="all", help="which step to run (default all)")
+    parser.add_argument("--work", required=True, metavar="DIR", help="folder for rollouts, verdicts and pairs")
+    parser.add_argument("--data", metavar="FILE.jsonl", help="corpus train.jsonl (instruction + reference module)")
+    parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint to sample from and tune (default: bundled)")
+    parser.add_argument("--output", metavar="DIR", help="where the tuned checkpoint goes (train stage)")
+    parser.add_argument("--device", default="auto", help="torch device (default auto)")
+    rollouts = parser.add_argument_group("rollouts")
+    rollouts.add_argument("--limit", type=int, metavar="N", help="use the first N usable prompts")
+    rollouts.add_argument("--max-reference-chars", type=int, metavar="N", help="skip references longer than N chars")
+    rollouts.add_argument("--samples", type=int, default=5, help="samples per prompt (default 5)")
+    rollouts.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1.0)")
+    rollouts.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling (default 0.95)")
+    rollouts.add_argument("--max-new-tokens", type=int, default=384, help="token budget per sample (default 384)")
+    rollouts.add_argument("--decoder", choices=("ntp", "medusa"), default="ntp", help="decoder (default ntp)")
+    rollouts.add_argument("--seed", type=int, default=0, help="sample i is seeded with seed + i; also DPO's seed")
+    pairs = parser.add_argument_group("pairs")
+    pairs.add_argument("--vectors", type=int, default=256, help="random test vectors per verification")
+    pairs.add_argument("--sim-timeout", type=float, default=20.0, metavar="S", help="simulation time limit")
+    train = parser.add_argument_group("train")
+    train.add_argument("--level", choices=("signal", "module"), default="signal",
+                       help="signal: contrasted signals' tokens only (SALV); module: whole completions (ablation)")
+    train.add_argument("--beta", type=float, default=0.1)
+    train.add_argument("--lr", type=float, default=5e-6)
+    train.add_argument("--rank", type=int, default=8, help="LoRA rank")
+    train.add_argument("--epochs", type=int, default=1)
+    train.add_argument("--batch-size", type=int, default=2, help="pairs per step")
+    train.add_argument("--max-pairs", type=int, metavar="N", help="train on the first N pairs only")
+
+
+def run(args: argparse.Namespace) -> int:
+    from verifrag.errors import UserError
+    from verifrag.model.checkpoint import DEFAULT_CHECKPOINT
+    from verifrag.simulation.sandbox import Limits
+    from verifrag.training.salv_rollouts import RolloutSettings, run_rollouts
+    from verifrag.training.salv_stages import PAIRS_FILE, pairs_stage
+    from verifrag.training.salv_tasks import read_tasks
+    from verifrag.training.salv_trainer import DpoSettings, train_salv
+
+    work = Path(args.work)
+    progress = sys.stderr.isatty()
+    if args.stage in ("train", "all") and not args.output:
+        raise UserError("--output is required to train")
+    if args.stage in ("rollouts", "all"):
+        if not args.data:
+            raise UserError("--data is required to sample rollouts")
+        if args.samples < 1:
+            raise UserError("--samples must be 1 or more")
+        tasks, skipped = read_tasks(args.data, limit=args.limit, max_reference_chars=args.max_reference_chars)
+        if not tasks:
+            raise UserError(f"no usable prompts in {args.data} ({skipped} skipped)")
+        settings = RolloutSettings(str(Path(args.checkpoint or DEFAULT_CHECKPOINT).resolve()), args.samples,
+                                   args.temperature, args.top_p, args.max_new_tokens, args.decoder, args.seed)
+        print(f"salv: {len(tasks)} prompts ({skipped} skipped) x {args.samples} samples", file=sys.stderr)
+        run_rollouts(tasks, work, settings, progress=progress)
+    if args.stage in ("pairs", "all"):
+        stats = pairs_stage(work, vectors=args.vectors, limits=Limits(run_seconds=args.sim_timeout),
+                            progress=progress)
+        print(json.dumps(stats, indent=2))
+    if args.stage in ("train", "all"):
+        settings = DpoSettings(args.beta, args.lr, args.rank, args.epochs, args.batch_size, level=args.level,
+                               max_pairs=args.max_pairs, seed=args.seed)
+        summary = train_salv(work / PAIRS_FILE, Path(args.output), settings, checkpoint=args.checkpoint,
+                             device=args.device, progress=progress)
+        print(json.dumps(summary, indent=2))
+    return 0
