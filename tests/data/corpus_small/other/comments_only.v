@@ -1,0 +1,2 @@
+// This file has only comments.
+/* No module at all. */

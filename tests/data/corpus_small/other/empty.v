@@ -1,0 +1,4 @@
+module empty_body (input a);
+    // nothing here yet
+    /* still nothing */
+endmodule

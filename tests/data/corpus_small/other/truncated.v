@@ -1,0 +1,2 @@
+module cut_short (input a, output y);
+    assign y = a;
