@@ -155,8 +155,8 @@ class _Splitter:
             interface=self._text[start:interface_end],
             complete=complete,
             body_tokens=unit.body_tokens,
-            includes=tuple(self._includes),
-            defines=tuple(self._defines),
+            includes=tuple(dict.fromkeys(self._includes)),
+            defines=tuple(dict.fromkeys(self._defines)),
             macros=tuple(sorted(unit.macros)),
             spec=self._file.spec,
         )
