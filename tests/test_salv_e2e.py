@@ -1,0 +1,100 @@
+"""SALV end to end on a tiny random checkpoint: rollouts, pairs from hand-written samples, DPO, loadable output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.salv_tiny import tiny_checkpoint
+from verifrag.errors import UserError
+from verifrag.model.engine import Engine
+from verifrag.training import salv_cli
+from verifrag.training.salv_jsonl import read_jsonl, write_jsonl
+from verifrag.training.salv_rollouts import ROLLOUTS_FILE, RolloutSettings, run_rollouts
+from verifrag.training.salv_tasks import read_tasks
+from verifrag.training.salv_trainer import encode_pairs
+
+REFERENCE = "module pair(input a, input b, output y, output z);\n  assign y = a & b;\n  assign z = a ^ b;\nendmodule\n"
+CANDIDATES = [
+    "module pair(input a, input b, output y, output z);\n  assign y = a & b;\n  assign z = a | b;\nendmodule\n",
+    "module pair(input a, input b, output y, output z);\n  assign y = a | b;\n  assign z = a ^ b;\nendmodule\n",
+    "module pair(input a, input b, output y, output z);\n  assign y = a & ;\nendmodule\n",
+]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    return tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
+
+
+def _corpus(path: Path) -> Path:
+    records = [{"id": f"t{i}", "source": "test", "file": "pair.v", "module": "pair", "instruction": f"Task {i}: y is a AND b, z is a XOR b.",
+                "input": "", "output": REFERENCE, "text": REFERENCE} for i in range(2)]
+    records.append({**records[0], "id": "bad", "output": "module inout_only(inout w);\nendmodule\n", "module": "inout_only"})
+    write_jsonl(path, records)
+    return path
+
+
+def _cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    salv_cli.add_arguments(parser)
+    return salv_cli.run(parser.parse_args(list(argv)))
+
+
+def test_rollouts_are_cached_and_resume(tmp_path, checkpoint):
+    tasks, skipped = read_tasks(_corpus(tmp_path / "train.jsonl"))
+    assert [t.task_id for t in tasks] == ["t0", "t1"] and skipped == 1
+    engine = Engine.load(checkpoint)
+    settings = RolloutSettings(str(checkpoint), samples=2, max_new_tokens=4)
+    path = run_rollouts(tasks[:1], tmp_path / "work", settings, engine=engine, progress=False)
+    first = list(read_jsonl(path))
+    assert [(r["task_id"], r["index"]) for r in first] == [("t0", 0), ("t0", 1)]
+    assert all(r["completion"].startswith("module pair") and r["prompt"].endswith("```verilog\n") for r in first)
+    run_rollouts(tasks, tmp_path / "work", settings, engine=engine, progress=False)
+    assert [(r["task_id"], r["index"]) for r in read_jsonl(path)][:2] == [("t0", 0), ("t0", 1)]
+    assert len(list(read_jsonl(path))) == 4
+    with pytest.raises(UserError, match="other settings"):
+        run_rollouts(tasks, tmp_path / "work", RolloutSettings(str(checkpoint), samples=3), engine=engine)
+
+
+def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint):
+    work, output = tmp_path / "work", tmp_path / "salv"
+    prompt = "// y is a AND b, z is a XOR b.\n"
+    write_jsonl(work / ROLLOUTS_FILE, [
+        {"task_id": "t0", "index": i, "module": "pair", "prompt": prompt, "completion": text, "reference": REFERENCE}
+        for i, text in enumerate(CANDIDATES)])
+    assert _cli("--stage", "pairs", "--work", str(work), "--vectors", "16") == 0
+    stats = json.loads((work / "pairs.stats.json").read_text())
+    assert stats["samples"] == 3 and stats["compiled"] == 2 and stats["signals_correct"] == 2
+    pairs = list(read_jsonl(work / "pairs.jsonl"))
+    assert sorted(p["pair_id"] for p in pairs) == ["t0:0>1", "t0:0>2", "t0:1>0", "t0:1>2"]
+
+    assert _cli("--stage", "train", "--work", str(work), "--checkpoint", str(checkpoint), "--output", str(output),
+                "--lr", "1e-2", "--epochs", "2") == 0
+    assert (output / "adapter" / "adapter_config.json").is_file()
+    provenance = json.loads((output / "verifrag.json").read_text())["provenance"]
+    assert provenance["note"] == "tiny random test model"
+    salv = provenance["salv"]
+    assert salv["pairs"] == 4 and salv["steps"] == 4 and salv["level"] == "signal"
+    assert salv["first_loss"] == pytest.approx(math.log(2), abs=1e-5)  # reference = adapters off = policy at start
+
+    tuned, base = Engine.load(output), Engine.load(checkpoint)
+    ids = torch.tensor([base.lm.tokenizer(prompt + CANDIDATES[0])["input_ids"]])
+    with torch.no_grad():
+        assert not torch.allclose(tuned.lm.model(ids).logits, base.lm.model(ids).logits)
+    with pytest.raises(UserError, match="not empty"):
+        _cli("--stage", "train", "--work", str(work), "--checkpoint", str(checkpoint), "--output", str(output))
+
+
+def test_module_level_counts_whole_completions(checkpoint):
+    tokenizer = Engine.load(checkpoint).lm.tokenizer
+    pair = {"prompt": "// p\n", "chosen": CANDIDATES[0], "rejected": CANDIDATES[1],
+            "chosen_spans": [[0, CANDIDATES[0].index("  assign z")]], "rejected_spans": [[0, 10]]}
+    (signal,), _ = encode_pairs([pair], tokenizer, "signal")
+    (module,), _ = encode_pairs([pair], tokenizer, "module")
+    assert sum(module[0][1]) > sum(signal[0][1]) and sum(module[1][1]) > sum(signal[1][1])
