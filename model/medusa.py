@@ -43,13 +43,15 @@ class MedusaDecoder:
         )
 
     @torch.inference_mode()
-    def _draft(self, hidden: torch.Tensor) -> torch.Tensor:
+    def draft(self, hidden: torch.Tensor) -> torch.Tensor:
         """The tree's node tokens, from the heads' top-k at the last committed position."""
         logits = self.heads(hidden[None], self.lm.model.get_output_embeddings())[:, 0].float()
         top = self.lm.mask_banned(logits).topk(self.tree.top_k, dim=-1).indices
         return top[self._head_index, self._rank_index]
 
-    def _verify(self, root: int, nodes: torch.Tensor, cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def verify(self, root: int, nodes: torch.Tensor, cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One forward pass over root + tree nodes on top of `past` cached positions: the tree's tokens,
+        and logits and hidden states at every tree position. The cache grows by the whole tree."""
         tokens = torch.cat([torch.tensor([root], device=nodes.device), nodes])[None]
         positions = (past + self._depths)[None]
         prefix = torch.zeros((tokens.shape[1], past), dtype=self._tree_mask.dtype, device=nodes.device)
@@ -83,7 +85,7 @@ class MedusaDecoder:
         cache, past, hidden = prefill.cache, len(ids), prefill.hidden
         root = choose_token(prefill.logits, config, generator)
         while True:
-            tokens, logits, hiddens = self._verify(root, self._draft(hidden), cache, past)
+            tokens, logits, hiddens = self.verify(root, self.draft(hidden), cache, past)
             path = self._best_path(tokens, logits, config)
             path_tokens = tokens[path].tolist()
             next_root = choose_token(logits[path[-1]], config, generator)
