@@ -56,6 +56,7 @@ def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_char
         raise UserError(f"corpus file not found: {path}")
     tasks: list[SalvTask] = []
     skipped = 0
+    seen: set[str] = set()
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -73,7 +74,11 @@ def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_char
             if not _usable(reference, module):
                 skipped += 1
                 continue
-            tasks.append(SalvTask(str(record.get("id") or f"{path.stem}:{number}"), spec, module, reference))
+            task_id = str(record.get("id") or f"{path.stem}:{number}")
+            if task_id in seen:
+                raise UserError(f"{path}:{number} repeats the id {task_id!r}; rollouts are keyed by id")
+            seen.add(task_id)
+            tasks.append(SalvTask(task_id, spec, module, reference))
             if limit is not None and len(tasks) >= limit:
                 break
     return tasks, skipped
