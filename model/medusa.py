@@ -10,11 +10,9 @@ same pass supplies the next step's logits and hidden state, so no extra forward 
 
 from __future__ import annotations
 
-import time
-
 import torch
 
-from verifrag.model.emitter import Emitter
+from verifrag.model.decode_run import DecodeRun
 from verifrag.model.heads import MedusaHeads
 from verifrag.model.kv_cache import compact
 from verifrag.model.results import DecodeResult, DecodeStats
@@ -70,20 +68,11 @@ class MedusaDecoder:
 
     @torch.inference_mode()
     def generate(self, prompt: str, config: DecodeConfig) -> DecodeResult:
-        config.validate()
         stats = DecodeStats(decoder=self.name, head_hits=[0] * self.heads.num_heads)
-        ids, stats.truncated_prompt_tokens = self.lm.encode_prompt(
-            prompt, config.max_new_tokens + self.tree.num_nodes + 1
-        )
-        stats.prompt_tokens = len(ids)
-        generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
-        started = time.perf_counter()
-        prefill = self.lm.prefill(ids)
-        stats.reused_prompt_tokens = prefill.reused
-        stats.prefill_seconds = time.perf_counter() - started
-        emitter = Emitter(self.lm, self.lm.decode(ids), config, stats)
-        cache, past, hidden = prefill.cache, len(ids), prefill.hidden
-        root = choose_token(prefill.logits, config, generator)
+        run = DecodeRun.start(self.lm, prompt, config, stats, config.max_new_tokens + self.tree.num_nodes + 1)
+        emitter, generator = run.emitter, run.generator
+        cache, past, hidden = run.prefill.cache, len(run.ids), run.prefill.hidden
+        root = choose_token(run.prefill.logits, config, generator)
         while True:
             tokens, logits, hiddens = self.verify(root, self.draft(hidden), cache, past)
             path = self._best_path(tokens, logits, config)
@@ -101,8 +90,4 @@ class MedusaDecoder:
             past += kept
             hidden = hiddens[path[kept - 1]]
             root = next_root if kept == len(path_tokens) else path_tokens[kept]
-        text, out_ids = emitter.finish()
-        stats.new_tokens = len(out_ids)
-        stats.seconds = time.perf_counter() - started
-        self.lm.keep_prompt(ids, cache)
-        return DecodeResult(text, out_ids, emitter.stop_reason or "max_new_tokens", stats)
+        return run.finish(cache)
