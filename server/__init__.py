@@ -1,1 +1,1 @@
-"""server"""
+"""The VeriFrag language server (pygls): diagnostics, inline completion, module generation."""

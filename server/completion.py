@@ -1,0 +1,155 @@
+"""What the model is asked at a cursor, and how its answer is made fit to show.
+
+The prompt is the text before the cursor from a *stable* start: a line that is a multiple of
+`ANCHOR_LINES` lines from the top, the earliest such line whose text fits the token budget. Typing moves
+only the end of the prompt, so consecutive requests share a long token prefix and the engine's prefix
+KV cache serves it; the start jumps forward in steps of `ANCHOR_LINES` lines only when the budget overflows.
+
+The answer is cut at the end of the statement (automatic trigger) or of the block (invoked), trimmed of
+text that merely repeats what already follows the cursor, and re-indented with the file's indentation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from verifrag.model.stopping import end_of_statement
+from verifrag.server.config import ServerConfig
+from verifrag.server.documents import Lines, indent_unit
+from verifrag.server.model_worker import CancelToken
+from verifrag.syntax.fragments import FragmentKind, fragments, is_complete
+
+if TYPE_CHECKING:
+    from verifrag.model.engine import Engine
+    from verifrag.model.results import DecodeStats
+
+ANCHOR_LINES = 32
+_OPENERS = {"begin", "case", "casex", "casez", "fork", "function", "task", "generate"}
+_CLOSERS = {"end", "endcase", "join", "join_any", "join_none", "endfunction", "endtask", "endgenerate"}
+
+
+@dataclass(frozen=True)
+class Context:
+    prompt: str  # text before the cursor, from a stable line start
+    after: str  # text after the cursor
+    indent: str  # the file's indentation step
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    stats: "DecodeStats"
+    latency_ms: float
+
+
+def cursor_context(text: str, offset: int, budget_tokens: int, count_tokens: Callable[[str], int]) -> Context:
+    """The prompt for a cursor at str `offset`; `count_tokens` measures the budget in model tokens."""
+    before = text[:offset]
+    lines = Lines.of(before)
+    cursor_line = len(lines.starts) - 1
+    start = lines.starts[cursor_line]
+    for anchor in range(0, cursor_line + 1, ANCHOR_LINES):
+        if count_tokens(before[lines.starts[anchor] :]) <= budget_tokens:
+            start = lines.starts[anchor]
+            break
+    # A cursor line longer than the budget still works: the engine cuts the prompt from the left.
+    return Context(before[start:], text[offset:], indent_unit(text))
+
+
+def end_of_block(generated: str) -> int | None:
+    """Fires after the statement or block that the generated text starts: a `;` outside brackets and
+    blocks, or the keyword closing the block it opened (or the one around the cursor)."""
+    depth = brackets = 0
+    opened = False
+    for fragment in fragments(generated):
+        word = fragment.text
+        if word in ("(", "[", "{"):
+            brackets += 1
+        elif word in (")", "]", "}"):
+            brackets -= 1
+        elif fragment.kind == FragmentKind.KEYWORD and word in _OPENERS:
+            depth += 1
+            opened = True
+        elif fragment.kind == FragmentKind.KEYWORD and word in _CLOSERS:
+            depth -= 1
+            if depth <= 0 and fragment.end < len(generated):  # `end` may still grow into `endcase`
+                return fragment.end
+        elif word == ";" and depth <= 0 and brackets <= 0 and not opened:
+            return fragment.end
+    return None
+
+
+def _drop_overlap(completion: str, after: str) -> str:
+    """Remove the longest tail of `completion` that the rest of the cursor's line already starts with
+    (`b);` typed before `);` becomes `b`)."""
+    rest = after.split("\n", 1)[0].rstrip()
+    for size in range(min(len(rest), len(completion)), 0, -1):
+        if completion.endswith(rest[:size]):
+            return completion[: len(completion) - size]
+    return completion
+
+
+def _reindent(completion: str, indent: str) -> str:
+    """Lines after the first keep their depth but use the file's indentation step (tabs or n spaces)."""
+    lines = completion.split("\n")
+    model_step = indent_unit(completion) if len(lines) > 1 else indent
+    if model_step == indent:
+        return completion
+    out = [lines[0]]
+    for line in lines[1:]:
+        stripped = line.lstrip(" \t")
+        leading = line[: len(line) - len(stripped)].replace("\t", model_step)
+        depth, extra = divmod(len(leading), len(model_step))
+        out.append(indent * depth + " " * extra + stripped)
+    return "\n".join(out)
+
+
+def _trim_end(completion: str, prompt: str) -> str:
+    """Drop trailing whitespace unless it is what ends the last fragment (`late ` is complete, `late`
+    could still grow into `latest`): then keep one whitespace character."""
+    stripped = completion.rstrip()
+    if stripped == completion or is_complete(prompt + stripped):
+        return stripped
+    return completion[: len(stripped) + 1]
+
+
+def finish(completion: str, context: Context) -> str:
+    """The text to show, or '' when nothing is left that the file does not already contain."""
+    completion = _reindent(_trim_end(completion, context.prompt), context.indent)
+    completion = _drop_overlap(completion, context.after)
+    if not completion.strip():
+        return ""
+    if context.after.lstrip().startswith(completion.strip()):
+        return ""  # the suggestion only repeats what follows the cursor
+    return completion
+
+
+def suggest(engine: "Engine", context: Context, config: ServerConfig, invoked: bool, token: CancelToken) -> Suggestion:
+    """Decode one suggestion (runs on the model thread)."""
+    from verifrag.model.sampling import DecodeConfig
+
+    started = time.perf_counter()
+    if not context.prompt.strip():
+        return Suggestion("", _empty_stats(config.decoder), 0.0)
+    decode = DecodeConfig(
+        max_new_tokens=config.max_new_tokens * (4 if invoked else 1),
+        sampling=config.acceptance == "typical",
+        temperature=config.temperature,
+        posterior_threshold=config.posterior_threshold,
+        posterior_alpha=config.posterior_alpha,
+        snap_fragments=True,
+        stop_at_endmodule=True,
+        stop_rule=token.stop_rule(end_of_block if invoked else end_of_statement),
+        seed=0,
+    )
+    result = engine.generate(context.prompt, config.decoder, decode)
+    text = "" if token.cancelled else finish(result.text, context)
+    return Suggestion(text, result.stats, (time.perf_counter() - started) * 1000)
+
+
+def _empty_stats(decoder: str) -> "DecodeStats":
+    from verifrag.model.results import DecodeStats
+
+    return DecodeStats(decoder=decoder)

@@ -1,0 +1,100 @@
+"""Module generation from a comment block: find the comment, prompt, decode to `endmodule`, check.
+
+The model is tiny, so the prompt does not ask for a module, it starts one: the comment block as the
+user wrote it, then `module `. The decoder's `endmodule` rule ends the answer at the module's end, and
+pyslang says whether the result parses; the caller inserts it either way and says which.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from verifrag.server.config import ServerConfig
+from verifrag.server.documents import Lines
+from verifrag.server.model_worker import CancelToken
+from verifrag.syntax.diagnostics import parse_diagnostics
+
+if TYPE_CHECKING:
+    from verifrag.model.engine import Engine
+    from verifrag.model.results import DecodeStats
+
+_COMMENT_LINE = re.compile(r"^\s*(//|/\*|\*)")
+_BLOCK_END = re.compile(r"\*/\s*$")
+
+
+@dataclass(frozen=True)
+class CommentBlock:
+    first_line: int
+    last_line: int
+    text: str  # the comment lines as written
+
+
+@dataclass(frozen=True)
+class GeneratedModule:
+    text: str
+    parses: bool
+    errors: list[str]
+    stop_reason: str
+    stats: "DecodeStats"
+
+
+def _is_comment(line: str) -> bool:
+    return bool(_COMMENT_LINE.match(line) or _BLOCK_END.search(line))
+
+
+def comment_block(text: str, line: int) -> CommentBlock | None:
+    """The block of comment lines containing `line`, or ending just above it (the cursor may sit on
+    the empty line below the comment); None when there is none."""
+    lines = Lines.of(text)
+    count = len(lines.starts)
+    if not 0 <= line < count:
+        return None
+    if not _is_comment(lines.line_text(line)):
+        if line == 0 or not _is_comment(lines.line_text(line - 1)):
+            return None
+        line -= 1
+    first = last = line
+    while first > 0 and _is_comment(lines.line_text(first - 1)):
+        first -= 1
+    while last + 1 < count and _is_comment(lines.line_text(last + 1)):
+        last += 1
+    block = "\n".join(lines.line_text(n) for n in range(first, last + 1))
+    return CommentBlock(first, last, block)
+
+
+def module_prompt(block: CommentBlock) -> str:
+    return block.text.strip() + "\nmodule "
+
+
+def generate_module(
+    engine: "Engine",
+    block: CommentBlock,
+    config: ServerConfig,
+    token: CancelToken,
+    on_text: Callable[[int], None],
+) -> GeneratedModule:
+    """Decode one module (runs on the model thread); `on_text` hears the length so far, for progress."""
+    from verifrag.model.sampling import DecodeConfig
+
+    def watch(generated: str) -> int | None:
+        on_text(len(generated))
+        return None
+
+    decode = DecodeConfig(
+        max_new_tokens=config.module_max_new_tokens,
+        sampling=config.acceptance == "typical",
+        temperature=config.temperature,
+        posterior_threshold=config.posterior_threshold,
+        posterior_alpha=config.posterior_alpha,
+        snap_fragments=True,
+        stop_at_endmodule=True,
+        stop_rule=token.stop_rule(watch),
+        seed=0,
+    )
+    result = engine.generate(module_prompt(block), config.decoder, decode)
+    module = "module " + result.text.rstrip()
+    problems = parse_diagnostics(module, "generated.v")
+    errors = [f"{d.line + 1}:{d.column + 1}: {d.message}" for d in problems if d.severity == "error"]
+    return GeneratedModule(module, not errors, errors, result.stop_reason, result.stats)

@@ -1,0 +1,110 @@
+"""Shared pieces of the language-server tests (no tests here): a tiny random checkpoint, the server
+command, and a session helper that records `verifrag/status` and waits for diagnostics.
+
+The tiny checkpoint has the bundled tokenizer (so `[FRAG]` and Verilog tokenisation are real) over a
+one-layer random Llama, so a test gets a real model load and real decoding in well under a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from lsprotocol import types
+
+SERVER = [sys.executable, "-m", "verifrag.server"]
+WAIT_S = 120  # a hang guard, not a speed check: a loaded 2-core CPU can be slow
+
+
+def build_tiny_checkpoint(directory: Path) -> Path:
+    """A valid VeriFrag checkpoint around a random 1-layer Llama (hidden size 32, 2 Medusa heads)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, CheckpointConfig, save_checkpoint
+    from verifrag.model.heads import MedusaHeads
+    from verifrag.model.tokenizer import add_frag_token
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(DEFAULT_CHECKPOINT, local_files_only=True)
+    frag = add_frag_token(tokenizer)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
+                         eos_token_id=tokenizer.eos_token_id)
+    base = directory / "base"
+    LlamaForCausalLM(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    heads = MedusaHeads(32, 2, 1)
+    for parameter in heads.parameters():
+        torch.nn.init.normal_(parameter, std=0.2)
+    checkpoint = directory / "checkpoint"
+    save_checkpoint(checkpoint, CheckpointConfig(base_model=str(base), hidden_size=32, num_heads=2,
+                                                 frag_token_id=frag), heads, tokenizer)
+    return checkpoint
+
+
+class Session:
+    """Notifications a test waits for: model states, completion statistics and (pytest-lsp's) diagnostics."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.states: list[dict[str, Any]] = []
+        self.stats: list[dict[str, Any]] = []
+
+        @client.feature("verifrag/status")
+        def status(params: Any) -> None:
+            self.states.append({"state": params.state, "message": params.message})
+
+        @client.feature("verifrag/completionStats")
+        def completion_stats(params: Any) -> None:
+            self.stats.append({k: getattr(params, k) for k in ("latencyMs", "tokensPerSecond", "newTokens", "decoder")})
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Poll `condition` while the client's event loop takes in notifications."""
+
+        async def loop() -> None:
+            while not condition():
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(loop(), WAIT_S)
+
+    async def model_state(self, *wanted: str) -> dict[str, Any]:
+        """Wait until the model leaves `loading`; return its state (which must be one of `wanted`)."""
+        await self.until(lambda: bool(self.states) and self.states[-1]["state"] != "loading")
+        assert self.states[-1]["state"] in wanted, self.states
+        return self.states[-1]
+
+    async def diagnostics(self, uri: str, condition: Callable[[Sequence[types.Diagnostic]], bool]) -> Sequence[types.Diagnostic]:
+        await self.until(lambda: uri in self.client.diagnostics and condition(self.client.diagnostics[uri]))
+        return self.client.diagnostics[uri]
+
+    def open(self, uri: str, text: str, version: int = 1) -> None:
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="verilog", version=version, text=text)
+            )
+        )
+
+    def change(self, uri: str, text: str, version: int) -> None:
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+
+
+async def start(client: Any, options: dict[str, Any] | None, capabilities: types.ClientCapabilities | None = None) -> Session:
+    """Initialize a session (the fixture's client) with `initializationOptions`."""
+    from pytest_lsp import client_capabilities
+
+    session = Session(client)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities or client_capabilities("visual-studio-code"),
+            initialization_options=options,
+        )
+    )
+    return session
