@@ -89,7 +89,9 @@ def test_resume_continues_from_saved_step(tiny: dict[str, Path]) -> None:
 
 def test_two_cpu_processes_under_accelerate_launch(tiny: dict[str, Path]) -> None:
     out = tiny["root"] / "ddp"
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu",
+    # accelerate's `--cpu` launcher starts several processes only through MPI; `--multi_gpu` starts them
+    # with torchrun, and on a machine without CUDA they train on the CPU over gloo (MULTI_CPU).
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                "-m", "verifrag.training.medusa_cli", "--data", str(tiny["data"]), "--heldout", str(tiny["heldout"]),
                "-o", str(out), "--base-model", str(tiny["base"]), "--num-heads", "2", "--seq-len", "64",

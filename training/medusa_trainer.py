@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict
@@ -129,7 +130,10 @@ class MedusaTrainer:
             raise UserError(f"unknown stage {config.stage!r}; choose heads or joint")
         self.config = config
         self.output = Path(config.output_dir).expanduser()
-        self.accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum,
+        # Under torchrun on a machine without CUDA, accelerate only joins the processes (gloo) when told
+        # to use the CPU; otherwise each process would train alone.
+        distributed_cpu = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
+        self.accelerator = Accelerator(cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
                                        mixed_precision=_mixed_precision(config.mixed_precision),
                                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
         set_seed(config.seed)
