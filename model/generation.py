@@ -37,4 +37,5 @@ def generate_samples(
                 seed=index,
             )
             result = engine.generate(prompt, decoder, config)
-            yield task_id, start + result.text
+            # Chat-tuned models close the fenced block they were started in; the fence is not Verilog.
+            yield task_id, start + result.text.split("```", 1)[0]
