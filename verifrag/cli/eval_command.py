@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-GENERATOR = "verifrag.model.generation"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--problems", required=True, metavar="DIR", help="VerilogEval-v2-layout problem folder")
@@ -16,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
     parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="decoder when generating")
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N problems (sorted by id)")
     parser.add_argument("--k", default="1", metavar="1,5,10", help="comma-separated k values for pass@k")
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="parallel judges (default: CPU count)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="simulation time limit per sample")
@@ -36,22 +35,12 @@ def _ks(text: str) -> tuple[int, ...]:
 
 
 def _generated(args: argparse.Namespace, problems: dict):
-    """Samples from the model engineer's generator, once `verifrag.model.generation` provides it."""
-    import importlib
-    import importlib.util
+    """Samples generated from a checkpoint: `--n` per problem at `--temperature`."""
+    from verifrag.model.generation import generate_samples
 
-    from verifrag.errors import UserError
-
-    try:
-        found = importlib.util.find_spec(GENERATOR) is not None
-    except ModuleNotFoundError:
-        found = False
-    generate = getattr(importlib.import_module(GENERATOR), "generate_samples", None) if found else None
-    if generate is None:
-        raise UserError("generation from a checkpoint is not wired yet")
     prompts = [(task_id, problem.prompt) for task_id, problem in problems.items()]
-    return generate(prompts, checkpoint=args.checkpoint, n=args.n, temperature=args.temperature,
-                    decoder=args.decoder, max_new_tokens=args.max_new_tokens)
+    return generate_samples(prompts, checkpoint=args.checkpoint, n=args.n, temperature=args.temperature,
+                            decoder=args.decoder, max_new_tokens=args.max_new_tokens)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         raise UserError(f"problems folder not found: {directory}")
     problems = load_problems(directory)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UserError("--limit must be 1 or more")
+        problems = dict(list(problems.items())[: args.limit])
     if not problems:
         raise UserError(f"no ProbNNN_name_{{prompt.txt,ref.sv,test.sv}} problems in {directory}")
     if args.workers is not None and args.workers < 1:
