@@ -54,7 +54,7 @@ def _config(tiny: dict[str, Path], out: str, **overrides: object) -> MedusaTrain
 
 
 def test_heads_only_loss_falls_and_checkpoint_decodes(tiny: dict[str, Path]) -> None:
-    out = MedusaTrainer(_config(tiny, "heads")).run()
+    out = MedusaTrainer(_config(tiny, "heads", competitors=4)).run()
     ckpt = load_checkpoint(out)
     provenance = ckpt.config.provenance
     first, last = provenance["first_losses"]["heads"], provenance["final_losses"]["heads"]
@@ -62,6 +62,8 @@ def test_heads_only_loss_falls_and_checkpoint_decodes(tiny: dict[str, Path]) -> 
     assert len(ckpt.config.head_acceptance) == 3 and len(ckpt.config.head_acceptance[0]) == 10
     assert ckpt.config.tree and not ckpt.config.frag_trained and ckpt.adapter_dir is None
     assert provenance["train_data"]["documents"] == len(MODULES) * 4
+    distinct_targets = len({t for m in MODULES for t in AutoTokenizer.from_pretrained(tiny["base"])(m)["input_ids"][2:]})
+    assert provenance["candidate_vocab"] > distinct_targets  # the base's competitors joined the softmax
     engine = Engine.load(out, device="cpu", dtype="float32")
     result = engine.generate("module counter(", "medusa", DecodeConfig(max_new_tokens=8))
     assert result.stats.steps >= 1

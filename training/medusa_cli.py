@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--lambda-peak", type=float, default=d.lambda_peak, help="joint stage: final weight of the heads' loss")
     a("--candidate-vocab", choices=("corpus", "full"), default=d.candidate_vocab,
       help="softmax over token ids seen in the training targets, or the whole vocabulary")
+    a("--competitors", type=int, default=d.competitors,
+      help="heads stage, corpus vocab: add the base's top-N next tokens at every position to the softmax")
     a("--no-cache-hidden", dest="cache_hidden", action="store_false", help="heads stage: rerun the base every step")
     a("--hidden-cache", default=None, help="safetensors file that keeps base hidden states between runs")
     a("--mixed-precision", choices=("auto", "no", "bf16", "fp16"), default=d.mixed_precision)

@@ -36,6 +36,7 @@ class MedusaTrainConfig:
     head_decay: float = 0.8
     lambda_peak: float = 0.2
     candidate_vocab: str = "corpus"  # "corpus": softmax over ids seen in training targets; "full"
+    competitors: int = 0  # cached path, corpus vocab: also the base's top-N next tokens at each position
     cache_hidden: bool = True  # heads-only without [FRAG]: run the base once
     hidden_cache: str | None = None  # safetensors file to keep the cache between runs
     mixed_precision: str = "auto"

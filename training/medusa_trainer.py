@@ -111,15 +111,15 @@ def _wrap_base(base: nn.Module, config: MedusaTrainConfig, frag_id: int) -> nn.M
 
 
 def _shard_hidden(accelerator: Accelerator, base: nn.Module, windows: list[Window], config: MedusaTrainConfig,
-                  pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+                  pad_id: int, competitors: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every process computes hidden states for its share of windows; all get the whole result."""
     mine = windows[accelerator.process_index::accelerator.num_processes]
-    hidden, labels = compute_hidden(base, mine, config.batch_size, pad_id, torch.float32,
-                                    accelerator.is_local_main_process)
+    result = compute_hidden(base, mine, config.batch_size, pad_id, torch.float32,
+                            accelerator.is_local_main_process, competitors)
     if accelerator.num_processes == 1:
-        return hidden, labels
-    parts = gather_object([(hidden, labels)])
-    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        return result
+    parts = gather_object([result])
+    return tuple(torch.cat([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
 class MedusaTrainer:
@@ -169,19 +169,21 @@ class MedusaTrainer:
         heads = MedusaHeads(hidden_size, c.num_heads, c.head_layers)
         cached = c.stage == "heads" and not c.frag_tokens and c.cache_hidden
         vocab = base.get_output_embeddings().weight.shape[0]
-        active = (active_vocabulary([w.labels for w in train.windows], [frag_id], vocab)
-                  if c.candidate_vocab == "corpus" else None)
+        extra = [frag_id]
         if cached:
             base.requires_grad_(False)
             self.frozen_base = base  # kept out of the objective: only held-out evaluation runs it again
-            dataset = TensorDataset(*self._cached_train(base, train.windows, pad_id))
-            loader = DataLoader(dataset, batch_size=c.batch_size * c.seq_len, shuffle=True)
-            objective = MedusaObjective(heads, None, base.get_output_embeddings().weight.detach(), active, False)
+            hidden, labels, competitors = self._cached_train(base, train.windows, pad_id)
+            extra += competitors.tolist()
+            loader = DataLoader(TensorDataset(hidden, labels), batch_size=c.batch_size * c.seq_len, shuffle=True)
         else:
             base = _wrap_base(base, c, frag_id)
             loader = DataLoader(train.windows, batch_size=c.batch_size, shuffle=True,
                                 collate_fn=lambda ws: collate(ws, pad_id))
-            objective = MedusaObjective(heads, base, None, active, c.stage == "joint")
+        active = (active_vocabulary([w.labels for w in train.windows], extra, vocab)
+                  if c.candidate_vocab == "corpus" else None)
+        objective = (MedusaObjective(heads, None, base.get_output_embeddings().weight.detach(), active, False) if cached
+                     else MedusaObjective(heads, base, None, active, c.stage == "joint"))
         optimizer = self._optimizer(objective)
         steps_per_epoch = max(1, math.ceil(len(loader) / acc.num_processes / c.grad_accum))
         total = c.max_steps or max(1, int(steps_per_epoch * c.epochs))
@@ -234,19 +236,21 @@ class MedusaTrainer:
         return self._write_checkpoint(objective, tokenizer, frag_id, scores, train.stats, heldout.stats, step,
                                       resumed_from, history, active)
 
-    def _cached_train(self, base: nn.Module, windows: list[Window], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _cached_train(self, base: nn.Module, windows: list[Window], pad_id: int
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c = self.config
         key = json.dumps({"base": c.base_model or DEFAULT_BASE, "data": c.data, "labels": c.labels, "heads": c.num_heads,
                           "seq_len": c.seq_len, "tokens": c.max_train_tokens, "seed": c.seed,
-                          "windows": len(windows)}, sort_keys=True)
+                          "windows": len(windows), "competitors": c.competitors}, sort_keys=True)
         path = Path(c.hidden_cache).expanduser() if c.hidden_cache else None
         found = load_hidden(path, key) if path else None
         if found is not None:
             return found
-        hidden, labels = _shard_hidden(self.accelerator, base, windows, c, pad_id)
+        result = _shard_hidden(self.accelerator, base, windows, c, pad_id,
+                               c.competitors if c.candidate_vocab == "corpus" else 0)
         if path and self.accelerator.is_main_process:
-            save_hidden(path, hidden, labels, key)
-        return hidden, labels
+            save_hidden(path, *result, key)
+        return result
 
     def _optimizer(self, objective: MedusaObjective) -> torch.optim.Optimizer:
         c = self.config
@@ -263,7 +267,7 @@ class MedusaTrainer:
         base = inner.base if inner.base is not None else self.frozen_base
         was_training = base.training
         base.eval()
-        result = _shard_hidden(self.accelerator, base, windows, self.config, pad_id) if windows else (
+        result = _shard_hidden(self.accelerator, base, windows, self.config, pad_id)[:2] if windows else (
             torch.empty(0, inner.heads.hidden_size), torch.empty(0, inner.heads.num_heads, dtype=torch.long))
         base.train(was_training)
         return result
