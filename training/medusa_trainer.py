@@ -316,8 +316,7 @@ class MedusaTrainer:
         rows: dict[int, torch.Tensor] = {}
         if inner.base is not None:
             if c.frag_tokens:
-                embedding = _effective_embedding(inner.base)
-                rows = {frag_id: embedding[frag_id].detach().float().cpu()}
+                rows = {frag_id: _embedding_row(inner.base, frag_id).float().cpu()}
             if c.stage == "joint" and c.base_tuning == "lora":
                 # The [FRAG] row travels in embedding_rows (and as a peft token delta), never a whole embedding.
                 inner.base.save_pretrained(str(self.output / ADAPTER_DIR), save_embedding_layers=False)
@@ -341,12 +340,12 @@ class MedusaTrainer:
         return self.output
 
 
-def _effective_embedding(base: nn.Module) -> torch.Tensor:
-    """The input embedding as the model uses it, with any peft trainable-token rows applied."""
-    probe = torch.arange(base.get_input_embeddings().num_embeddings if hasattr(base.get_input_embeddings(), "num_embeddings")
-                         else base.get_input_embeddings().weight.shape[0], device=next(base.parameters()).device)
+def _embedding_row(base: nn.Module, index: int) -> torch.Tensor:
+    """One input-embedding row as the model uses it: through the embedding module, so a peft
+    trainable-token delta is applied (the raw weight would still hold the untrained row)."""
+    embedding = base.get_input_embeddings()
     with torch.no_grad():
-        return base.get_input_embeddings()(probe)
+        return embedding(torch.tensor([index], device=next(base.parameters()).device))[0]
 
 
 def _lr_factor(step: int, total: int, warmup_ratio: float) -> float:
