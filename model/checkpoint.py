@@ -81,7 +81,10 @@ def save_checkpoint(
     """Write a checkpoint directory (created if missing); returns its path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().to("cpu", torch.float32).contiguous() for name, tensor in heads.state_dict().items()}
+    state = {
+        name: tensor.detach().cpu().contiguous() if not tensor.is_floating_point() else tensor.detach().to("cpu", torch.float32).contiguous()
+        for name, tensor in heads.state_dict().items()
+    }
     save_file(state, directory / HEADS_FILE, metadata={"format": "pt"})
     if embedding_rows:
         rows = {str(i): row.detach().to("cpu", torch.float32).contiguous() for i, row in embedding_rows.items()}
@@ -107,14 +110,13 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     if not directory.is_dir():
         raise UserError(f"checkpoint directory {directory} does not exist")
     config = read_config(directory)
-    heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers)
     try:
         state = load_file(directory / HEADS_FILE)
     except (FileNotFoundError, SafetensorError, OSError) as exc:
         raise UserError(f"cannot read {directory / HEADS_FILE}: {exc}") from exc
-    if not config.shared_lm_head:
-        vocab = state["projections.0.weight"].shape[0] if "projections.0.weight" in state else 0
-        heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers, vocab_size=vocab)
+    vocab = None if config.shared_lm_head else (state["projections.0.weight"].shape[0] if "projections.0.weight" in state else 0)
+    candidates = state["candidate_ids"].shape[0] if "candidate_ids" in state else None
+    heads = MedusaHeads(config.hidden_size, config.num_heads, config.head_layers, vocab_size=vocab, num_candidates=candidates)
     try:
         heads.load_state_dict(state)
     except RuntimeError as exc:

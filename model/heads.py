@@ -30,7 +30,12 @@ class MedusaHeads(nn.Module):
     """`num_heads` heads over the base model's last hidden state."""
 
     def __init__(
-        self, hidden_size: int, num_heads: int, num_layers: int = 1, vocab_size: int | None = None
+        self,
+        hidden_size: int,
+        num_heads: int,
+        num_layers: int = 1,
+        vocab_size: int | None = None,
+        num_candidates: int | None = None,
     ) -> None:
         super().__init__()
         if num_heads < 1 or num_layers < 0:
@@ -47,6 +52,16 @@ class MedusaHeads(nn.Module):
             if vocab_size is not None
             else None
         )
+        # Token ids the heads were trained to propose (None: the whole vocabulary). Drafting over only
+        # these rows of the LM head is what makes a draft cheap on a CPU; saved with the weights.
+        self.candidate_ids: torch.Tensor | None
+        self.register_buffer(
+            "candidate_ids", None if num_candidates is None else torch.zeros(num_candidates, dtype=torch.long)
+        )
+
+    def set_candidates(self, ids: torch.Tensor | None) -> None:
+        """Restrict drafting to `ids` (sorted, unique token ids), or lift the restriction with None."""
+        self.candidate_ids = None if ids is None else ids.detach().to(torch.long).cpu().unique()
 
     @property
     def own_projection(self) -> bool:

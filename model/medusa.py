@@ -35,16 +35,32 @@ class MedusaDecoder:
         self._depths = tree.depths.to(device)
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)
+        self._candidates, self._candidate_weight = self._draft_vocabulary()
         dtype = next(lm.model.parameters()).dtype
         self._tree_mask = torch.zeros(self._ancestors.shape, dtype=dtype, device=device).masked_fill(
             ~self._ancestors, torch.finfo(dtype).min
         )
 
+    def _draft_vocabulary(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The heads' candidate ids (banned ids removed) and the LM-head rows for them, or (None, None)
+        when the heads draft over the whole vocabulary."""
+        candidates = self.heads.candidate_ids
+        if candidates is None or self.heads.own_projection:
+            return None, None
+        keep = ~torch.isin(candidates, torch.tensor(self.lm.banned_ids, dtype=torch.long, device=candidates.device))
+        candidates = candidates[keep].to(self.lm.device)
+        weight = self.lm.model.get_output_embeddings().weight
+        return candidates, weight.index_select(0, candidates).detach().clone()
+
     @torch.inference_mode()
     def draft(self, hidden: torch.Tensor) -> torch.Tensor:
         """The tree's node tokens, from the heads' top-k at the last committed position."""
-        logits = self.heads(hidden[None], self.lm.model.get_output_embeddings())[:, 0].float()
-        top = self.lm.mask_banned(logits).topk(self.tree.top_k, dim=-1).indices
+        if self._candidates is None:
+            logits = self.heads(hidden[None], self.lm.model.get_output_embeddings())[:, 0].float()
+            top = self.lm.mask_banned(logits).topk(self.tree.top_k, dim=-1).indices
+        else:
+            logits = self.heads.head_states(hidden[None])[:, 0] @ self._candidate_weight.T
+            top = self._candidates[logits.topk(min(self.tree.top_k, logits.shape[-1]), dim=-1).indices]
         return top[self._head_index, self._rank_index]
 
     def verify(self, root: int, nodes: torch.Tensor, cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

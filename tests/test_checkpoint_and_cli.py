@@ -37,7 +37,10 @@ def write_tiny_checkpoint(directory, hidden=16, heads=2):
 
 def test_checkpoint_round_trip(tmp_path):
     saved = write_tiny_checkpoint(tmp_path)
+    saved.set_candidates(torch.tensor([7, 3, 3, 250]))
+    save_checkpoint(tmp_path, read_config(tmp_path), saved, byte_tokenizer())
     loaded = load_checkpoint(tmp_path)
+    assert loaded.heads.candidate_ids.tolist() == [3, 7, 250]
     assert loaded.config.tree == [[0], [0, 0]]
     for name, tensor in saved.state_dict().items():
         assert torch.equal(tensor, loaded.heads.state_dict()[name])

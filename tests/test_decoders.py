@@ -150,3 +150,16 @@ def test_built_trees_are_prefix_closed_and_ordered_by_score():
     assert paths[:4] == [(0,), (0, 0), (1,), (0, 0, 0)]  # scores 0.7, 0.35, 0.2, 0.14
     assert all(p[:-1] in paths for p in paths if len(p) > 1)
     CandidateTree.from_paths(paths, 3)
+
+
+def test_candidate_vocabulary_limits_drafts_and_stays_lossless():
+    lm, heads = tiny_lm("llama", seed=5)
+    candidates = torch.arange(40, 120)
+    heads.set_candidates(candidates)
+    tree = CandidateTree.from_paths(default_paths(heads.num_heads, 12), heads.num_heads)
+    decoder = MedusaDecoder(lm, heads, tree)
+    drafted = decoder.draft(torch.randn(48, dtype=torch.float64))
+    assert torch.isin(drafted, candidates).all()
+    config = DecodeConfig(max_new_tokens=32, snap_fragments=False, stop_at_endmodule=False)
+    for prompt in PROMPTS[:3]:
+        assert decoder.generate(prompt, config).token_ids == NextTokenDecoder(lm).generate(prompt, config).token_ids

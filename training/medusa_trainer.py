@@ -336,6 +336,8 @@ class MedusaTrainer:
                                   head_layers=c.head_layers, shared_lm_head=True, frag_token_id=frag_id,
                                   frag_trained=bool(rows), tree=[list(p) for p in build_tree(rates, c.tree_nodes)],
                                   head_acceptance=[[round(v, 5) for v in row] for row in rates], provenance=provenance)
+        # The heads learnt to rank only the candidate vocabulary; the decoder drafts over the same ids.
+        inner.heads.set_candidates(active)
         save_checkpoint(self.output, config, inner.heads, tokenizer, embedding_rows=rows or None)
         return self.output
 
