@@ -20,12 +20,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from verifrag import __version__
+from verifrag.errors import UserError
 from verifrag.server import completion, generation
 from verifrag.server.config import ServerConfig, settings_section, update_config
 from verifrag.server.diagnostics import DiagnosticsScheduler
 from verifrag.server.documents import Lines
 from verifrag.server.model_worker import DIAGNOSTICS_ONLY, Cancelled, CancelToken, ModelState, ModelWorker
 from verifrag.syntax.identifiers import identifiers_at
+from verifrag.syntax.source import sanitize
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +195,7 @@ def create_server(config: ServerConfig) -> VeriFragServer:
         snapshot = ls.snapshot(uri)
         if snapshot is None:
             return None, 0
-        text = snapshot[1]
+        text = sanitize(snapshot[1])  # lone surrogates (legal in JSON) would stop the tokenizer
         offset = Lines.of(text).offset(position.line, position.character)
         if ls.worker is None or not ls.worker.ready:
             return None, offset
@@ -213,6 +215,9 @@ def create_server(config: ServerConfig) -> VeriFragServer:
         try:
             result = await ls.worker.run(job, token)
         except Cancelled:
+            return None, offset
+        except UserError as exc:  # e.g. settings the loaded model cannot honour
+            log.warning("no suggestion: %s", exc)
             return None, offset
         finally:
             ls.requests.pop(msg_id, None)
@@ -332,7 +337,7 @@ async def _generate(ls: VeriFragServer, uri: str, line: int) -> dict[str, Any]:
     if ls.worker is None or not ls.worker.ready:
         state = ls.worker.state if ls.worker else None
         return _outcome(False, False, f"the model is not ready ({state.state if state else 'starting'})")
-    version, text = snapshot
+    version, text = snapshot[0], sanitize(snapshot[1])
     block = generation.comment_block(text, line)
     if block is None:
         return _outcome(False, False, f"no comment block at line {line + 1}")
@@ -355,6 +360,9 @@ async def _generate(ls: VeriFragServer, uri: str, line: int) -> dict[str, Any]:
         result = await ls.worker.run(lambda engine: generation.generate_module(engine, block, config, token, on_text), token)
     except Cancelled:
         result = None
+    except UserError as exc:
+        ls.end_progress(progress, str(exc))
+        return _outcome(False, False, f"module generation failed: {exc}")
     finally:
         ls.requests.pop(msg_id, None)
     if result is None or token.cancelled:

@@ -11,6 +11,7 @@ text that merely repeats what already follows the cursor, and re-indented with t
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from verifrag.model.results import DecodeStats
 
 ANCHOR_LINES = 32
+MAX_COUNTS = 6
 _OPENERS = {"begin", "case", "casex", "casez", "fork", "function", "task", "generate"}
 _CLOSERS = {"end", "endcase", "join", "join_any", "join_none", "endfunction", "endtask", "endgenerate"}
 
@@ -45,12 +47,23 @@ class Suggestion:
 
 
 def cursor_context(text: str, offset: int, budget_tokens: int, count_tokens: Callable[[str], int]) -> Context:
-    """The prompt for a cursor at str `offset`; `count_tokens` measures the budget in model tokens."""
+    """The prompt for a cursor at str `offset`; `count_tokens` measures the budget in model tokens.
+
+    The characters-per-token ratio of the text just before the cursor says roughly how far back the
+    budget reaches; from the anchor line there, at most `MAX_COUNTS` anchors are measured, so a 10 MB
+    file costs no more than a small one.
+    """
     before = text[:offset]
     lines = Lines.of(before)
     cursor_line = len(lines.starts) - 1
+    sample = before[-budget_tokens * 4 :]
+    chars_per_token = len(sample) / max(1, count_tokens(sample))
+    earliest = offset - int(budget_tokens * chars_per_token * 1.1)
+    first = -(-bisect.bisect_left(lines.starts, earliest) // ANCHOR_LINES) * ANCHOR_LINES
+    last = cursor_line // ANCHOR_LINES * ANCHOR_LINES
+    anchors = [*range(first, last, ANCHOR_LINES)][:MAX_COUNTS - 1] + [last]
     start = lines.starts[cursor_line]
-    for anchor in range(0, cursor_line + 1, ANCHOR_LINES):
+    for anchor in anchors:
         if count_tokens(before[lines.starts[anchor] :]) <= budget_tokens:
             start = lines.starts[anchor]
             break

@@ -1,8 +1,11 @@
 """Module generation from a comment block: find the comment, prompt, decode to `endmodule`, check.
 
-The model is tiny, so the prompt does not ask for a module, it starts one: the comment block as the
-user wrote it, then `module `. The decoder's `endmodule` rule ends the answer at the module's end, and
-pyslang says whether the result parses; the caller inserts it either way and says which.
+The model is tiny, so the prompt does not only ask for a module, it starts one: the comment's text as
+the specification (inside the chat template when the model has one, `model.prompting`), then
+`module <name>`. A bare comment followed by `module ` made SmolLM2-135M write one long identifier;
+the chat-template prompt does better. The name is the one the comment gives (`module foo`, or a word in
+backquotes) or `top`. The decoder's `endmodule` rule ends the answer, and pyslang says whether the
+result parses; the caller inserts it either way and says which.
 """
 
 from __future__ import annotations
@@ -64,8 +67,19 @@ def comment_block(text: str, line: int) -> CommentBlock | None:
     return CommentBlock(first, last, block)
 
 
-def module_prompt(block: CommentBlock) -> str:
-    return block.text.strip() + "\nmodule "
+_COMMENT_MARK = re.compile(r"^\s*(//+|/\*+|\*+/?)\s?")
+_NAMED = re.compile(r"\bmodule\s+`?([A-Za-z_][A-Za-z0-9_$]*)|`([A-Za-z_][A-Za-z0-9_$]*)`")
+
+
+def specification(block: CommentBlock) -> str:
+    """The comment's words without comment markers."""
+    lines = [_COMMENT_MARK.sub("", line).replace("*/", "").rstrip() for line in block.text.splitlines()]
+    return "\n".join(lines).strip()
+
+
+def module_name(spec: str) -> str:
+    match = _NAMED.search(spec)
+    return next(group for group in match.groups() if group) if match else "top"
 
 
 def generate_module(
@@ -76,6 +90,7 @@ def generate_module(
     on_text: Callable[[int], None],
 ) -> GeneratedModule:
     """Decode one module (runs on the model thread); `on_text` hears the length so far, for progress."""
+    from verifrag.model.prompting import module_prompt
     from verifrag.model.sampling import DecodeConfig
 
     def watch(generated: str) -> int | None:
@@ -83,7 +98,8 @@ def generate_module(
         return None
 
     decode = DecodeConfig(
-        max_new_tokens=config.module_max_new_tokens,
+        # the setting may exceed what the model's context can hold; half the context is left for the prompt
+        max_new_tokens=min(config.module_max_new_tokens, engine.lm.context_length // 2),
         sampling=config.acceptance == "typical",
         temperature=config.temperature,
         posterior_threshold=config.posterior_threshold,
@@ -93,8 +109,10 @@ def generate_module(
         stop_rule=token.stop_rule(watch),
         seed=0,
     )
-    result = engine.generate(module_prompt(block), config.decoder, decode)
-    module = "module " + result.text.rstrip()
+    spec = specification(block)
+    prompt, start = module_prompt(spec, engine.lm.tokenizer, module_name(spec))
+    result = engine.generate(prompt, config.decoder, decode)
+    module = (start + result.text).rstrip().removesuffix("```").rstrip()
     problems = parse_diagnostics(module, "generated.v")
     errors = [f"{d.line + 1}:{d.column + 1}: {d.message}" for d in problems if d.severity == "error"]
     return GeneratedModule(module, not errors, errors, result.stop_reason, result.stats)

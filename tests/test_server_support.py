@@ -30,11 +30,16 @@ def build_tiny_checkpoint(directory: Path) -> Path:
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(DEFAULT_CHECKPOINT, local_files_only=True)
     frag = add_frag_token(tokenizer)
+    tokenizer.eos_token = "[FRAG]"
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-                         eos_token_id=tokenizer.eos_token_id)
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=16384,
+                         eos_token_id=frag)
+    model = LlamaForCausalLM(config)
+    # End of sequence is `[FRAG]`, which decoders ban for a checkpoint not trained with it: this model
+    # never stops early, so a long request really runs long (cancellation tests).
+    model.generation_config.eos_token_id = frag
     base = directory / "base"
-    LlamaForCausalLM(config).save_pretrained(base)
+    model.save_pretrained(base)
     tokenizer.save_pretrained(base)
     heads = MedusaHeads(32, 2, 1)
     for parameter in heads.parameters():
@@ -52,6 +57,7 @@ class Session:
         self.client = client
         self.states: list[dict[str, Any]] = []
         self.stats: list[dict[str, Any]] = []
+        self.edits: list[types.WorkspaceEdit] = []
 
         @client.feature("verifrag/status")
         def status(params: Any) -> None:
@@ -60,6 +66,11 @@ class Session:
         @client.feature("verifrag/completionStats")
         def completion_stats(params: Any) -> None:
             self.stats.append({k: getattr(params, k) for k in ("latencyMs", "tokensPerSecond", "newTokens", "decoder")})
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.edits.append(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
 
     async def until(self, condition: Callable[[], bool]) -> None:
         """Poll `condition` while the client's event loop takes in notifications."""
@@ -86,6 +97,10 @@ class Session:
                 text_document=types.TextDocumentItem(uri=uri, language_id="verilog", version=version, text=text)
             )
         )
+
+    async def generate(self, uri: str, line: int, msg_id: str | None = None) -> Any:
+        params = types.ExecuteCommandParams(command="verifrag.generateModule", arguments=[{"uri": uri, "line": line}])
+        return await self.client.protocol.send_request_async(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id)
 
     def change(self, uri: str, text: str, version: int) -> None:
         self.client.text_document_did_change(
