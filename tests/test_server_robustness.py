@@ -16,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.test_server_support import SERVER, Session, build_tiny_checkpoint, start
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+ASYNC = pytest.mark.asyncio(loop_scope="module")
 BROKEN = "module broken(input a, output y);\n  assign y = a &;\nendmodule\n"
 
 
@@ -72,6 +72,7 @@ NASTY = {
 }
 
 
+@ASYNC
 @pytest.mark.parametrize("name", list(NASTY))
 async def test_nasty_documents_get_answers(session: Session, name: str):
     uri = f"file:///work/{name}.v"
@@ -93,6 +94,7 @@ async def test_nasty_documents_get_answers(session: Session, name: str):
     await still_serving(session, name)
 
 
+@ASYNC
 async def test_deep_nesting_is_reported_not_fatal(session: Session):
     uri = "file:///work/deep-report.v"
     session.open(uri, NASTY["nested"])
@@ -100,6 +102,7 @@ async def test_deep_nesting_is_reported_not_fatal(session: Session):
     assert found[0].severity == types.DiagnosticSeverity.Error
 
 
+@ASYNC
 async def test_closed_and_unknown_documents(session: Session):
     uri = "file:///work/closed.v"
     session.open(uri, "// spec\n")
@@ -122,6 +125,7 @@ async def test_closed_and_unknown_documents(session: Session):
     await still_serving(session, "unknown")
 
 
+@ASYNC
 async def test_cancelling_module_generation_inserts_nothing(session: Session):
     """The random model does not write `endmodule`, so this request runs for its 8,000 tokens (minutes)
     unless cancelled."""
