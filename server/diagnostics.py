@@ -10,7 +10,6 @@ the event loop, and neither touches the model's worker thread.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Callable, Mapping
 
 from lsprotocol import types
@@ -18,7 +17,6 @@ from lsprotocol import types
 from verifrag.server.config import ServerConfig
 from verifrag.syntax.diagnostics import Diagnostic, parse_diagnostics, semantic_diagnostics
 
-log = logging.getLogger(__name__)
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -45,29 +43,15 @@ def to_lsp(record: Diagnostic) -> types.Diagnostic:
     )
 
 
-def _unparsable(exc: Exception) -> list[types.Diagnostic]:
-    """pyslang raises instead of reporting on some inputs (very deep nesting); say so at the top."""
-    where = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
-    message = f"VeriFrag cannot parse this file ({type(exc).__name__}: {exc or 'pyslang gave up'}), e.g. nesting too deep"
-    return [types.Diagnostic(range=where, message=message, severity=types.DiagnosticSeverity.Error, source="verifrag")]
-
-
 def parse_now(uri: str, text: str) -> list[types.Diagnostic]:
-    try:
-        return [to_lsp(record) for record in parse_diagnostics(text, uri)]
-    except RuntimeError as exc:
-        return _unparsable(exc)
+    return [to_lsp(record) for record in parse_diagnostics(text, uri)]
 
 
 def semantic_now(documents: Mapping[str, str], config: ServerConfig) -> dict[str, list[types.Diagnostic]]:
-    """Every open document's diagnostics from one compilation; if pyslang gives up on the set, each
-    document falls back to its own parse diagnostics, so one broken file never silences the others."""
-    try:
-        by_uri = semantic_diagnostics(documents, config.include_dirs, config.library_dirs)
-        return {uri: [to_lsp(record) for record in by_uri.get(uri, [])] for uri in documents}
-    except RuntimeError:
-        log.warning("semantic diagnostics failed; falling back to parse diagnostics", exc_info=True)
-        return {uri: parse_now(uri, text) for uri, text in documents.items()}
+    """Every open document's diagnostics from one compilation (a document pyslang cannot parse gets one
+    "Unparsable" diagnostic and the others are still elaborated)."""
+    by_uri = semantic_diagnostics(documents, config.include_dirs, config.library_dirs)
+    return {uri: [to_lsp(record) for record in by_uri.get(uri, [])] for uri in documents}
 
 
 class DiagnosticsScheduler:

@@ -94,11 +94,18 @@ def _records(
     return found
 
 
+# slang gives up (RuntimeError) on pathologically deep nesting, e.g. thousands of nested begin/end.
+UNPARSABLE = Diagnostic(0, 0, 0, 1, "error", "Unparsable", "pyslang cannot parse this text (nesting too deep)")
+
+
 def parse_diagnostics(text: str, name: str = "buffer.v") -> list[Diagnostic]:
     """Syntax errors of one text, as records. Never raises on any input text."""
     text = sanitize(text).replace("\0", " ")
     manager = pyslang.SourceManager()
-    tree = syntax.SyntaxTree.fromText(text, manager, name)
+    try:
+        tree = syntax.SyntaxTree.fromText(text, manager, name)
+    except RuntimeError:
+        return [UNPARSABLE]
     buffer = tree.root.sourceRange.start.buffer.id if tree.root is not None else None
     if buffer is None:
         return []
@@ -132,8 +139,13 @@ def semantic_diagnostics(
     positions: dict[int, _Positions] = {}
     buffer_names: dict[int, str] = {}
     documents = {name: sanitize(text).replace("\0", " ") for name, text in documents.items()}
+    unparsable: list[str] = []
     for name, text in documents.items():
-        tree = syntax.SyntaxTree.fromText(text, manager, name)
+        try:
+            tree = syntax.SyntaxTree.fromText(text, manager, name)
+        except RuntimeError:
+            unparsable.append(name)
+            continue
         buffer = tree.root.sourceRange.start.buffer.id
         positions[buffer], buffer_names[buffer] = _Positions(text), name
         compilation.addSyntaxTree(tree)
@@ -142,4 +154,6 @@ def semantic_diagnostics(
         if str(path.resolve()) not in open_paths:
             compilation.addSyntaxTree(syntax.SyntaxTree.fromText(path.read_text(errors="replace"), manager, path.name))
     by_buffer = _records(compilation.getAllDiagnostics(), manager, positions)
-    return {buffer_names[buffer]: records for buffer, records in by_buffer.items()}
+    result = {buffer_names[buffer]: records for buffer, records in by_buffer.items()}
+    result.update({name: [UNPARSABLE] for name in unparsable})
+    return result

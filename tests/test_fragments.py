@@ -88,3 +88,12 @@ def test_never_raises_on_hostile_text():
     for text in ["\xff\xfe\x00garbage", "begin " * 10000, '"unterminated', "/*", "`", "'", "4'"]:
         fragments(text)
         complete_prefix(text)
+
+
+def test_diagnostics_survive_nesting_too_deep_for_slang():
+    from verifrag.syntax.diagnostics import parse_diagnostics, semantic_diagnostics
+
+    deep = "module x; initial " + "begin " * 3000 + "end " * 3000 + "endmodule"
+    assert [d.code for d in parse_diagnostics(deep)] == ["Unparsable"]
+    result = semantic_diagnostics({"deep.v": deep, "ok.v": "module y; endmodule"})
+    assert [d.code for d in result["deep.v"]] == ["Unparsable"] and result["ok.v"] == []
