@@ -250,18 +250,12 @@ class FragmentIndex:
         return i >= 0 and self._frags[i].start < offset < self._frags[i].end
 
 
-def boundary_mask(text: str, token_ends: Sequence[int], *, text_is_whole: bool = True) -> list[bool]:
+def boundary_mask(text: str, token_ends: Sequence[int]) -> list[bool]:
     """For each tokenizer token (given by its end offset in `text`), whether the text up to it is complete.
 
     This maps fragment boundaries onto a tokenizer's tokens: training uses it to ignore targets that
-    would leave a fragment half-written, and to place `[FRAG]` tokens. `text_is_whole` says the text
-    is a whole file, so a token ending at the very end of the text is judged by `is_complete`.
+    would leave a fragment half-written, and to place `[FRAG]` tokens. The text is taken as a whole
+    file: a token ending at its very end is judged by `is_complete`.
     """
     index = FragmentIndex(text)
-    mask = []
-    for end in token_ends:
-        if end >= len(text) and text_is_whole:
-            mask.append(is_complete(text))
-        else:
-            mask.append(not index.inside_fragment(end))
-    return mask
+    return [is_complete(text) if end >= len(text) else not index.inside_fragment(end) for end in token_ends]

@@ -97,3 +97,11 @@ def test_diagnostics_survive_nesting_too_deep_for_slang():
     assert [d.code for d in parse_diagnostics(deep)] == ["Unparsable"]
     result = semantic_diagnostics({"deep.v": deep, "ok.v": "module y; endmodule"})
     assert [d.code for d in result["deep.v"]] == ["Unparsable"] and result["ok.v"] == []
+
+
+def test_boundaries_are_fragment_ends_and_the_end_only_when_complete():
+    from verifrag.syntax.fragments import boundaries
+
+    assert boundaries("q <= d;") == [1, 4, 6, 7]
+    assert boundaries("q <= 4'd") == [1, 4]
+    assert boundaries("always @(posedge") == [6, 8, 9, 16]
