@@ -141,21 +141,11 @@ def finish(completion: str, context: Context) -> str:
 
 def suggest(engine: "Engine", context: Context, config: ServerConfig, invoked: bool, token: CancelToken) -> Suggestion:
     """Decode one suggestion (runs on the model thread)."""
-    from verifrag.model.sampling import DecodeConfig
-
     started = time.perf_counter()
     if not context.prompt.strip():
         return Suggestion("", _empty_stats(config.decoder), 0.0)
-    decode = DecodeConfig(
-        max_new_tokens=config.max_new_tokens * (4 if invoked else 1),
-        sampling=config.acceptance == "typical",
-        temperature=config.temperature,
-        posterior_threshold=config.posterior_threshold,
-        posterior_alpha=config.posterior_alpha,
-        snap_fragments=True,
-        stop_at_endmodule=True,
-        stop_rule=token.stop_rule(end_of_block if invoked else end_of_statement),
-        seed=0,
+    decode = config.decode_config(
+        config.max_new_tokens * (4 if invoked else 1), token.stop_rule(end_of_block if invoked else end_of_statement)
     )
     result = engine.generate(context.prompt, config.decoder, decode)
     text = "" if token.cancelled else finish(result.text, context)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from verifrag.errors import UserError
+
+if TYPE_CHECKING:
+    from verifrag.model.sampling import DecodeConfig
+    from verifrag.model.stopping import StopRule
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -49,6 +53,23 @@ class ServerConfig:
     def model_key(self) -> tuple[str | None, str, str]:
         """What identifies a loaded model: a change here means loading again."""
         return (self.checkpoint, self.device, self.dtype)
+
+    def decode_config(self, max_new_tokens: int, stop_rule: "StopRule") -> "DecodeConfig":
+        """Decoding settings for one request: this configuration's acceptance rule, with fragment
+        snapping and the closing-`endmodule` stop always on, deterministic (seed 0)."""
+        from verifrag.model.sampling import DecodeConfig
+
+        return DecodeConfig(
+            max_new_tokens=max_new_tokens,
+            sampling=self.acceptance == "typical",
+            temperature=self.temperature,
+            posterior_threshold=self.posterior_threshold,
+            posterior_alpha=self.posterior_alpha,
+            snap_fragments=True,
+            stop_at_endmodule=True,
+            stop_rule=stop_rule,
+            seed=0,
+        )
 
     @property
     def wants_model(self) -> bool:

@@ -91,24 +91,13 @@ def generate_module(
 ) -> GeneratedModule:
     """Decode one module (runs on the model thread); `on_text` hears the length so far, for progress."""
     from verifrag.model.prompting import module_prompt
-    from verifrag.model.sampling import DecodeConfig
 
     def watch(generated: str) -> int | None:
         on_text(len(generated))
         return None
 
-    decode = DecodeConfig(
-        # the setting may exceed what the model's context can hold; half the context is left for the prompt
-        max_new_tokens=min(config.module_max_new_tokens, engine.lm.context_length // 2),
-        sampling=config.acceptance == "typical",
-        temperature=config.temperature,
-        posterior_threshold=config.posterior_threshold,
-        posterior_alpha=config.posterior_alpha,
-        snap_fragments=True,
-        stop_at_endmodule=True,
-        stop_rule=token.stop_rule(watch),
-        seed=0,
-    )
+    # the setting may exceed what the model's context can hold; half the context is left for the prompt
+    decode = config.decode_config(min(config.module_max_new_tokens, engine.lm.context_length // 2), token.stop_rule(watch))
     spec = specification(block)
     prompt, start = module_prompt(spec, engine.lm.tokenizer, module_name(spec))
     result = engine.generate(prompt, config.decoder, decode)
