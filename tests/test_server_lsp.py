@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.test_server_support import SERVER, Session, build_tiny_checkpoint, start
+from tests.test_server_support import BROKEN, SERVER, Session, start
 from verifrag.syntax.fragments import is_complete
 
 GOOD = """module counter(input clk, input rst, output reg [3:0] q);
@@ -24,12 +24,6 @@ GOOD = """module counter(input clk, input rst, output reg [3:0] q);
 endmodule
 """
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-BROKEN = "module broken(input a, output y);\n  assign y = a &;\nendmodule\n"
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
@@ -39,11 +33,6 @@ async def client(lsp_client: LanguageClient, tiny_checkpoint):
     await lsp_client.verifrag.model_state("ready")
     yield
     await lsp_client.shutdown_session()
-
-
-@pytest.fixture
-def session(client: LanguageClient) -> Session:
-    return client.verifrag
 
 
 def inline(client: LanguageClient, uri: str, line: int, character: int, invoked: bool = False):

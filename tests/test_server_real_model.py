@@ -25,11 +25,6 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-@pytest.fixture
-def session(client: LanguageClient) -> Session:
-    return client.verifrag
-
-
 async def test_real_inline_completion(session: Session):
     uri = "file:///work/real.v"
     text = "module counter(input clk, input rst, output reg [3:0] q);\n  always @(posedge clk) begin\n    if (rst) q <= "

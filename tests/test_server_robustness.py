@@ -14,15 +14,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.test_server_support import SERVER, Session, build_tiny_checkpoint, start
+from tests.test_server_support import BROKEN, SERVER, Session, start
 
 ASYNC = pytest.mark.asyncio(loop_scope="module")
-BROKEN = "module broken(input a, output y);\n  assign y = a &;\nendmodule\n"
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
@@ -32,11 +26,6 @@ async def client(lsp_client: LanguageClient, tiny_checkpoint):
     await lsp_client.verifrag.model_state("ready")
     yield
     await lsp_client.shutdown_session()
-
-
-@pytest.fixture
-def session(client: LanguageClient) -> Session:
-    return client.verifrag
 
 
 def inline(session: Session, uri: str, line: int, character: int, msg_id: str | None = None):

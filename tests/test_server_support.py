@@ -16,6 +16,7 @@ from lsprotocol import types
 
 SERVER = [sys.executable, "-m", "verifrag.server"]
 WAIT_S = 120  # a hang guard, not a speed check: a loaded 2-core CPU can be slow
+BROKEN = "module broken(input a, output y);\n  assign y = a &;\nendmodule\n"
 
 
 def build_tiny_checkpoint(directory: Path) -> Path:
