@@ -19,7 +19,7 @@ LABELS = {
 
 
 def speed_table(summaries: Mapping[str, MethodSummary], identical: Mapping[str, int], prompts: int) -> str:
-    baseline = summaries.get("hf_greedy") or summaries.get("ntp")
+    baseline = _baseline(summaries)
     base = baseline.median if baseline else 0.0
     rows = [
         "| method | tokens/s median (min-max) | x baseline | mean accepted / step | per-head acceptance | fragment discards | greedy output matches next-token* |",
@@ -47,6 +47,20 @@ def tree_cost_table(costs: Mapping[int, float]) -> str:
     return "\n".join(rows)
 
 
+def _baseline(summaries: Mapping[str, MethodSummary]) -> MethodSummary | None:
+    """What ratios are taken against: transformers greedy when it ran, else our next-token decoder."""
+    return summaries.get("hf_greedy") or summaries.get("ntp")
+
+
+def _save(figure, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def plot(summaries: Mapping[str, MethodSummary], out_dir: Path) -> list[Path]:
     """Three PNGs: speed-up per method, accepted length per step, per-head acceptance."""
     import matplotlib
@@ -56,17 +70,14 @@ def plot(summaries: Mapping[str, MethodSummary], out_dir: Path) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    baseline = summaries.get("hf_greedy") or summaries.get("ntp")
+    baseline = _baseline(summaries)
     names = list(summaries)
     figure, axis = plt.subplots(figsize=(7, 3.5))
     axis.bar([LABELS.get(n, n) for n in names], [summaries[n].median / baseline.median for n in names])
     axis.axhline(1.0, color="grey", linewidth=0.8)
     axis.set_ylabel("speed-up over baseline")
     axis.tick_params(axis="x", rotation=20, labelsize=8)
-    figure.tight_layout()
-    written.append(out_dir / "speedup.png")
-    figure.savefig(written[-1], dpi=120)
-    plt.close(figure)
+    written.append(_save(figure, out_dir / "speedup.png"))
 
     medusa = [n for n in names if n.startswith("medusa")]
     if medusa:
@@ -79,10 +90,7 @@ def plot(summaries: Mapping[str, MethodSummary], out_dir: Path) -> list[Path]:
         axis.set_xlabel("tokens committed per step")
         axis.set_ylabel("share of steps")
         axis.legend()
-        figure.tight_layout()
-        written.append(out_dir / "accepted_length.png")
-        figure.savefig(written[-1], dpi=120)
-        plt.close(figure)
+        written.append(_save(figure, out_dir / "accepted_length.png"))
 
         figure, axis = plt.subplots(figsize=(6, 3.5))
         width = 0.8 / len(medusa)
@@ -92,8 +100,5 @@ def plot(summaries: Mapping[str, MethodSummary], out_dir: Path) -> list[Path]:
         axis.set_xlabel("head")
         axis.set_ylabel("share of steps its token was kept")
         axis.legend()
-        figure.tight_layout()
-        written.append(out_dir / "head_acceptance.png")
-        figure.savefig(written[-1], dpi=120)
-        plt.close(figure)
+        written.append(_save(figure, out_dir / "head_acceptance.png"))
     return written
