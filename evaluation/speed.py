@@ -187,19 +187,19 @@ def tree_step_cost(engine: Engine, prompt: str, sizes: Sequence[int], repeats: i
     ids, _ = lm.encode_prompt(prompt, 128)
     costs: dict[int, float] = {}
     for size in sizes:
+        decoder = None
+        if size:
+            paths = default_paths(heads.num_heads, size, engine.checkpoint.config.head_acceptance)
+            decoder = MedusaDecoder(lm, heads, CandidateTree.from_paths(paths, heads.num_heads))
         times = []
         for _ in range(repeats):
             prefill = lm.prefill(ids)
-            cache = prefill.cache
-            if size == 0:
-                started = time.perf_counter()
-                lm.forward(torch.tensor([[ids[-1]]], device=lm.device), cache, last_only=True)
-            else:
-                tree = CandidateTree.from_paths(default_paths(heads.num_heads, size, engine.checkpoint.config.head_acceptance), heads.num_heads)
-                decoder = MedusaDecoder(lm, heads, tree)
-                started = time.perf_counter()
-                with torch.inference_mode():
-                    decoder.verify(ids[-1], decoder.draft(prefill.hidden), cache, len(ids))
+            started = time.perf_counter()
+            with torch.inference_mode():
+                if decoder is None:
+                    lm.forward(torch.tensor([[ids[-1]]], device=lm.device), prefill.cache, last_only=True)
+                else:
+                    decoder.verify(ids[-1], decoder.draft(prefill.hidden), prefill.cache, len(ids))
             times.append(time.perf_counter() - started)
             lm.prefix_cache.clear()
         costs[size] = statistics.median(times)
