@@ -59,18 +59,15 @@ class Engine:
         if ckpt.adapter_dir is not None:
             model = _merge_adapter(model, ckpt.adapter_dir)
         parameters = next(model.parameters())
-        heads = ckpt.heads.to(parameters.device, parameters.dtype)
+        heads = ckpt.heads.to(parameters.device, parameters.dtype)  # in place: ckpt.heads is moved too
         paths = (
             default_paths(heads.num_heads, tree_nodes, ckpt.config.head_acceptance)
             if tree_nodes is not None
             else (ckpt.config.tree or default_paths(heads.num_heads, 16, ckpt.config.head_acceptance))
         )
-        tree = CandidateTree.from_paths(paths, heads.num_heads)
-        if tree.depth > heads.num_heads:
-            raise UserError(f"the candidate tree is {tree.depth} deep but the checkpoint has {heads.num_heads} heads")
+        tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
-        ckpt.heads = heads
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder:
