@@ -1,7 +1,8 @@
 """Samples in, judgements out: the JSONL formats and the resumable result cache.
 
 A samples file has one `{"task_id": ..., "completion": ...}` object a line
-(DESIGN section 4).  Judgements are appended, one JSON object a line, to a
+(DESIGN section 4).  Generated samples also carry their `index` (the sampling
+seed), so an interrupted generation resumes where it stopped.  Judgements are appended, one JSON object a line, to a
 cache file as they finish, keyed by task id, the sample's position among that
 task's samples and a digest of its text, so an interrupted or repeated run
 judges only what is new.
@@ -32,13 +33,36 @@ def read_samples(path: Path) -> Iterator[tuple[str, str]]:
                 raise UserError(f"{path}:{number}: expected a JSON object with task_id and completion ({exc})") from None
 
 
-def write_samples(path: Path, samples: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """Pass samples through while saving them, so generated samples can be re-judged later."""
-    with open(path, "w", encoding="utf-8") as handle:
-        for task_id, completion in samples:
-            handle.write(json.dumps({"task_id": task_id, "completion": completion}) + "\n")
-            handle.flush()
-            yield task_id, completion
+GeneratedSamples = dict[tuple[str, int], str]  # (task_id, index) -> completion
+
+
+def read_generated(path: Path) -> GeneratedSamples:
+    """Samples an earlier generation saved in `path` (missing file: none); a torn last line is ignored."""
+    if not path.exists():
+        return {}
+    generated = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                generated[(str(record["task_id"]), int(record["index"]))] = str(record["completion"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+    return generated
+
+
+def sample_line(task_id: str, index: int, completion: str) -> str:
+    return json.dumps({"task_id": task_id, "index": index, "completion": completion}) + "\n"
+
+
+def write_generated(path: Path, generated: GeneratedSamples, order: Iterable[tuple[str, int]]) -> None:
+    """Rewrite `path` with the samples of `order` that exist, in that order, replacing it atomically."""
+    staging = path.with_name(path.name + ".partial")
+    with open(staging, "w", encoding="utf-8") as handle:
+        for key in order:
+            if key in generated:
+                handle.write(sample_line(*key, generated[key]))
+    staging.replace(path)
 
 
 def digest(completion: str) -> str:

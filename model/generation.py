@@ -1,9 +1,20 @@
-"""Sampling whole modules for evaluation and SALV rollouts: n completions per specification."""
+"""Sampling whole modules for evaluation: n completions per specification, in one or more processes.
+
+Sample `index` of a task is seeded with `index`, so any sample can be regenerated alone and a run that
+stopped halfway resumes with exactly the samples it would have produced. Several worker processes
+each load their own copy of the model: with a small model on a GPU, one Python process mostly waits
+on its own kernel launches, so a few of them side by side keep the card busy.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Iterator, Sequence
 
+import torch
 from tqdm import tqdm
 
 from verifrag.model.engine import Engine
@@ -11,31 +22,82 @@ from verifrag.model.prompting import module_prompt
 from verifrag.model.sampling import DecodeConfig
 
 
+@dataclass(frozen=True)
+class SampleRequest:
+    task_id: str
+    index: int  # also the sampling seed
+    spec: str
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    decoder: str
+    temperature: float  # 0: greedy
+    max_new_tokens: int
+
+
+def complete(engine: Engine, request: SampleRequest, settings: SampleSettings) -> str:
+    """One whole module for `request.spec`."""
+    prompt, start = module_prompt(request.spec, engine.lm.tokenizer)
+    config = DecodeConfig(
+        max_new_tokens=settings.max_new_tokens,
+        sampling=settings.temperature > 0,
+        temperature=settings.temperature if settings.temperature > 0 else 1.0,
+        seed=request.index,
+    )
+    result = engine.generate(prompt, settings.decoder, config)
+    # Chat-tuned models close the fenced block they were started in; the fence is not Verilog.
+    return start + result.text.split("```", 1)[0]
+
+
 def generate_samples(
-    prompts: Iterable[tuple[str, str]],
+    requests: Sequence[SampleRequest],
+    settings: SampleSettings,
     *,
     checkpoint: str | None,
-    n: int,
-    temperature: float,
-    decoder: str,
-    max_new_tokens: int,
-    engine: Engine | None = None,
+    workers: int = 1,
     progress: bool = True,
-) -> Iterator[tuple[str, str]]:
-    """Yield (task_id, completion) for each (task_id, spec), n times each; a completion is a whole
-    module. Temperature 0 means greedy (one distinct sample, so n > 1 repeats it); sample i of a
-    task is seeded with i so reruns reproduce."""
-    engine = engine or Engine.load(checkpoint)
-    items = list(prompts)
-    for task_id, spec in tqdm(items, desc="generating", unit="task", disable=not progress):
-        prompt, start = module_prompt(spec, engine.lm.tokenizer)
-        for index in range(n):
-            config = DecodeConfig(
-                max_new_tokens=max_new_tokens,
-                sampling=temperature > 0,
-                temperature=temperature if temperature > 0 else 1.0,
-                seed=index,
-            )
-            result = engine.generate(prompt, decoder, config)
-            # Chat-tuned models close the fenced block they were started in; the fence is not Verilog.
-            yield task_id, start + result.text.split("```", 1)[0]
+) -> Iterator[tuple[SampleRequest, str]]:
+    """Yield (request, completion) as each sample finishes; with several workers, not in request order."""
+    if not requests:
+        return
+    bar = tqdm(total=len(requests), desc="generating", unit="sample", disable=not progress)
+    with bar:
+        if workers <= 1:
+            engine = Engine.load(checkpoint)
+            for request in requests:
+                yield request, complete(engine, request, settings)
+                bar.update()
+            return
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),  # CUDA cannot be used in a forked child
+            initializer=_load_worker_engine,
+            initargs=(checkpoint, threads),
+        ) as pool:
+            futures = {pool.submit(_worker_complete, request, settings): request for request in requests}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+                bar.update()
+
+
+_worker_engine: Engine | Exception | None = None
+
+
+def _load_worker_engine(checkpoint: str | None, threads: int) -> None:
+    """Load the worker's model; a failure is kept and raised with the first request, so the parent
+    sees the real error (a bad checkpoint, say) instead of a broken pool."""
+    global _worker_engine
+    torch.set_num_threads(threads)
+    try:
+        _worker_engine = Engine.load(checkpoint)
+    except Exception as exc:  # noqa: BLE001 - re-raised in _worker_complete
+        _worker_engine = exc
+
+
+def _worker_complete(request: SampleRequest, settings: SampleSettings) -> str:
+    if isinstance(_worker_engine, Exception):
+        raise _worker_engine
+    assert _worker_engine is not None, "the pool initializer loads the engine"
+    return complete(_worker_engine, request, settings)

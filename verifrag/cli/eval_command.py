@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,11 +15,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
     parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="decoder when generating")
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
+    parser.add_argument("--gen-workers", type=int, default=1, metavar="N",
+                        help="processes generating samples, each with its own copy of the model (default 1; "
+                             "on a GPU a few keep a small model busy)")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="write OUTPUT.samples.jsonl and stop; judge later with --samples (e.g. on a "
+                             "machine with iverilog)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N problems (sorted by id)")
     parser.add_argument("--k", default="1", metavar="1,5,10", help="comma-separated k values for pass@k")
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="parallel judges (default: CPU count)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="simulation time limit per sample")
-    parser.add_argument("--output", metavar="FILE", help="write the JSON report here (cache goes beside it)")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the JSON report here; generated samples (FILE.samples.jsonl) and judgements "
+                             "(FILE.results.jsonl) go beside it, and a rerun reuses both")
     parser.add_argument("--json", action="store_true", help="print the JSON report")
 
 
@@ -34,24 +43,46 @@ def _ks(text: str) -> tuple[int, ...]:
     return ks
 
 
-def _generated(args: argparse.Namespace, problems: dict):
-    """Samples generated from a checkpoint: `--n` per problem at `--temperature`."""
-    from verifrag.model.generation import generate_samples
+def _generated(args: argparse.Namespace, problems: dict, saved: Path | None) -> list[tuple[str, str]]:
+    """`--n` samples per problem at `--temperature`, in problem order. With a `saved` file, samples it
+    already holds are reused and each new one is appended as soon as it exists."""
+    import sys
 
-    prompts = [(task_id, problem.prompt) for task_id, problem in problems.items()]
-    return generate_samples(prompts, checkpoint=args.checkpoint, n=args.n, temperature=args.temperature,
-                            decoder=args.decoder, max_new_tokens=args.max_new_tokens)
+    from verifrag.evaluation.samples import read_generated, sample_line, write_generated
+    from verifrag.model.generation import SampleRequest, SampleSettings, generate_samples
+
+    order = [(task_id, index) for task_id in problems for index in range(args.n)]
+    generated = read_generated(saved) if saved else {}
+    requests = [SampleRequest(t, i, problems[t].prompt) for t, i in order if (t, i) not in generated]
+    if saved:
+        if generated:
+            print(f"verifrag eval: reusing {len(order) - len(requests)} samples from {saved}", file=sys.stderr)
+        write_generated(saved, generated, order)  # drops a torn last line before appending
+    settings = SampleSettings(args.decoder, args.temperature, args.max_new_tokens)
+    handle = open(saved, "a", encoding="utf-8") if saved else None
+    try:
+        for request, completion in generate_samples(requests, settings, checkpoint=args.checkpoint,
+                                                    workers=args.gen_workers):
+            generated[(request.task_id, request.index)] = completion
+            if handle is not None:
+                handle.write(sample_line(request.task_id, request.index, completion))
+                handle.flush()
+    finally:
+        if handle is not None:
+            handle.close()
+    if saved:
+        write_generated(saved, generated, order)
+    return [(task_id, generated[(task_id, index)]) for task_id, index in order]
 
 
 def run(args: argparse.Namespace) -> int:
     import json
     import sys
-    from pathlib import Path
 
     from verifrag.errors import UserError
     from verifrag.evaluation.problems import load_problems
     from verifrag.evaluation.runner import evaluate
-    from verifrag.evaluation.samples import read_samples, write_samples
+    from verifrag.evaluation.samples import read_samples
     from verifrag.simulation.sandbox import Limits
 
     ks = _ks(args.k)
@@ -67,18 +98,22 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no ProbNNN_name_{{prompt.txt,ref.sv,test.sv}} problems in {directory}")
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be 1 or more")
-    if args.n < 1:
-        raise UserError("--n must be 1 or more")
+    if args.n < 1 or args.gen_workers < 1:
+        raise UserError("--n and --gen-workers must be 1 or more")
     output = Path(args.output) if args.output else None
+    if args.generate_only and not (args.checkpoint and output):
+        raise UserError("--generate-only needs --checkpoint and --output (the samples go to OUTPUT.samples.jsonl)")
     if args.samples:
         samples_path = Path(args.samples)
         samples = read_samples(samples_path)
         cache = Path(f"{output or samples_path}.results.jsonl")
     else:
-        samples = _generated(args, problems)
+        saved = Path(f"{output}.samples.jsonl") if output else None
+        samples = _generated(args, problems, saved)
+        if args.generate_only:
+            print(f"{len(samples)} samples for {len(problems)} problems in {saved}")
+            return 0
         cache = Path(f"{output}.results.jsonl") if output else None
-        if output:
-            samples = write_samples(Path(f"{output}.samples.jsonl"), samples)
     report = evaluate(problems, samples, ks=ks, workers=args.workers, cache_path=cache,
                       limits=Limits(run_seconds=args.timeout), progress=sys.stderr.isatty()).to_json()
     if not report["problems"]:
