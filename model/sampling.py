@@ -34,7 +34,9 @@ class DecodeConfig:
 
 
 def choose_token(logits: torch.Tensor, config: DecodeConfig, generator: torch.Generator | None) -> int:
-    """The next token from next-token logits: argmax, or a temperature/top-p sample."""
+    """The next token from next-token logits: argmax, or a temperature/top-p sample. The draw is made on
+    the CPU, where the seeded `generator` lives, so a seed means the same thing whatever device the model
+    runs on (a CPU generator cannot draw from CUDA tensors)."""
     if not config.sampling:
         return int(torch.argmax(logits))
     probs = torch.softmax(logits / config.temperature, dim=-1)
@@ -43,7 +45,7 @@ def choose_token(logits: torch.Tensor, config: DecodeConfig, generator: torch.Ge
         outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > config.top_p
         sorted_probs[outside] = 0
         probs = torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
-    return int(torch.multinomial(probs, 1, generator=generator))
+    return int(torch.multinomial(probs.float().cpu(), 1, generator=generator))
 
 
 def accept_drafts(parent_logits: torch.Tensor, drafts: torch.Tensor, config: DecodeConfig) -> torch.Tensor:
