@@ -38,17 +38,11 @@ GeneratedSamples = dict[tuple[str, int], str]  # (task_id, index) -> completion
 
 def read_generated(path: Path) -> GeneratedSamples:
     """Samples an earlier generation saved in `path` (missing file: none); a torn last line is ignored."""
-    if not path.exists():
-        return {}
-    generated = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-                generated[(str(record["task_id"]), int(record["index"]))] = str(record["completion"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue
-    return generated
+    return {
+        (str(record["task_id"]), int(record["index"])): str(record["completion"])
+        for record in _appended_records(path)
+        if {"task_id", "index", "completion"} <= record.keys()
+    }
 
 
 def sample_line(task_id: str, index: int, completion: str) -> str:
@@ -76,14 +70,18 @@ def cache_key(task_id: str, index: int, text_digest: str) -> str:
 
 def read_cache(path: Path | None) -> dict[str, dict]:
     """Judgements already recorded in `path` (missing file: none); a torn last line is ignored."""
+    return {cache_key(r["task_id"], r["index"], r["digest"]): r for r in _appended_records(path)}
+
+
+def _appended_records(path: Path | None) -> Iterator[dict]:
+    """The JSON objects of a file written one line at a time; a line cut short by a killed run is skipped."""
     if path is None or not path.exists():
-        return {}
-    cached = {}
+        return
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            cached[cache_key(record["task_id"], record["index"], record["digest"])] = record
-    return cached
+            if isinstance(record, dict):
+                yield record
