@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
+import transformers
 
 from verifrag.model.engine import Engine
 from verifrag.model.medusa import MedusaDecoder
@@ -218,4 +219,5 @@ def machine_description() -> str:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} cores, {device}; torch {torch.__version__} with {torch.get_num_threads()} "
-            f"threads; Python {platform.python_version()}; load average at start {load:.1f}")
+            f"threads, transformers {transformers.__version__}; Python {platform.python_version()}; "
+            f"load average at start {load:.1f}")

@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     command = "verifrag bench " + " ".join(sys.argv[2:])
     report = (f"# Decoding speed\n\nCommand: `{command}`\n\nMachine: {machine}\n\n"
               f"{len(prompts)} prompts from {args.problems.name}, {args.max_new_tokens} new tokens each, "
-              f"{args.repeats} interleaved repeats; candidate tree of {engine.tree.num_nodes} nodes.\n\n{table}\n\n"
+              f"{args.repeats} interleaved repeats; candidate tree of {engine.tree.num_nodes} nodes; model in "
+              f"{str(next(engine.lm.model.parameters()).dtype).removeprefix('torch.')}.\n\n{table}\n\n"
               + "".join(f"![{p.stem}]({p.name})\n" for p in pictures))
     (args.out / "speed.md").write_text(report)
     print(table)
