@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="processes generating samples, each with its own copy of the model (default 1; "
                              "on a GPU a few keep a small model busy)")
     parser.add_argument("--generate-only", action="store_true",
-                        help="write OUTPUT.samples.jsonl and stop; judge later with --samples (e.g. on a "
+                        help="write FILE.samples.jsonl (see --output) and stop; judge later with --samples (e.g. on a "
                              "machine with iverilog)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N problems (sorted by id)")
     parser.add_argument("--k", default="1", metavar="1,5,10", help="comma-separated k values for pass@k")
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--n and --gen-workers must be 1 or more")
     output = Path(args.output) if args.output else None
     if args.generate_only and not (args.checkpoint and output):
-        raise UserError("--generate-only needs --checkpoint and --output (the samples go to OUTPUT.samples.jsonl)")
+        raise UserError("--generate-only needs --checkpoint and --output FILE (the samples go to FILE.samples.jsonl)")
     if args.samples:
         samples_path = Path(args.samples)
         samples = read_samples(samples_path)
