@@ -50,12 +50,14 @@ def sample_line(task_id: str, index: int, completion: str) -> str:
 
 
 def write_generated(path: Path, generated: GeneratedSamples, order: Iterable[tuple[str, int]]) -> None:
-    """Rewrite `path` with the samples of `order` that exist, in that order, replacing it atomically."""
+    """Rewrite `path` atomically with every sample of `generated`: those of `order` first, in that order,
+    then any others (samples of a wider earlier run are kept, never dropped)."""
+    ordered = [key for key in order if key in generated]
+    rest = sorted(generated.keys() - set(ordered))
     staging = path.with_name(path.name + ".partial")
     with open(staging, "w", encoding="utf-8") as handle:
-        for key in order:
-            if key in generated:
-                handle.write(sample_line(*key, generated[key]))
+        for key in ordered + rest:
+            handle.write(sample_line(*key, generated[key]))
     staging.replace(path)
 
 

@@ -14,8 +14,8 @@ from verifrag.cli import main
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "verilog-eval-v2" / "dataset_spec-to-rtl"
 
 
-def _generate(checkpoint: Path, output: Path, workers: int) -> list[dict]:
-    code = main(["eval", "--problems", str(BENCH), "--limit", "2", "--checkpoint", str(checkpoint),
+def _generate(checkpoint: Path, output: Path, workers: int, limit: int = 2) -> list[dict]:
+    code = main(["eval", "--problems", str(BENCH), "--limit", str(limit), "--checkpoint", str(checkpoint),
                  "--decoder", "medusa", "--n", "2", "--temperature", "0.8", "--max-new-tokens", "16",
                  "--gen-workers", str(workers), "--generate-only", "--output", str(output)])
     assert code == 0
@@ -38,6 +38,8 @@ def test_generation_resumes_and_workers_agree(tiny_checkpoint, tmp_path, capsys)
     assert "reusing 3 samples" in capsys.readouterr().err
 
     assert _generate(tiny_checkpoint, tmp_path / "two", workers=2) == first
+    # A narrower rerun keeps the samples of the problems it leaves out.
+    assert _generate(tiny_checkpoint, tmp_path / "two", workers=1, limit=1) == first
 
 
 def test_generate_only_needs_an_output(tiny_checkpoint, capsys) -> None:
