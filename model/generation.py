@@ -55,6 +55,7 @@ def generate_samples(
     settings: SampleSettings,
     *,
     checkpoint: str | None,
+    dtype: str = "auto",
     workers: int = 1,
     progress: bool = True,
 ) -> Iterator[tuple[SampleRequest, str]]:
@@ -64,7 +65,7 @@ def generate_samples(
     bar = tqdm(total=len(requests), desc="generating", unit="sample", disable=not progress)
     with bar:
         if workers <= 1:
-            engine = Engine.load(checkpoint)
+            engine = Engine.load(checkpoint, dtype=dtype)
             for request in requests:
                 yield request, complete(engine, request, settings)
                 bar.update()
@@ -74,7 +75,7 @@ def generate_samples(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),  # CUDA cannot be used in a forked child
             initializer=_load_worker_engine,
-            initargs=(checkpoint, threads),
+            initargs=(checkpoint, dtype, threads),
         ) as pool:
             futures = {pool.submit(_worker_complete, request, settings): request for request in requests}
             for future in as_completed(futures):
@@ -85,13 +86,13 @@ def generate_samples(
 _worker_engine: Engine | Exception | None = None
 
 
-def _load_worker_engine(checkpoint: str | None, threads: int) -> None:
+def _load_worker_engine(checkpoint: str | None, dtype: str, threads: int) -> None:
     """Load the worker's model; a failure is kept and raised with the first request, so the parent
     sees the real error (a bad checkpoint, say) instead of a broken pool."""
     global _worker_engine
     torch.set_num_threads(threads)
     try:
-        _worker_engine = Engine.load(checkpoint)
+        _worker_engine = Engine.load(checkpoint, dtype=dtype)
     except Exception as exc:  # noqa: BLE001 - re-raised in _worker_complete
         _worker_engine = exc
 

@@ -15,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
     parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="decoder when generating")
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
+    parser.add_argument("--dtype", default="auto",
+                        help="model dtype when generating: auto (bfloat16 on CUDA, else float32), float32, bfloat16, "
+                             "float16; greedy Medusa equals next-token exactly in float32")
     parser.add_argument("--gen-workers", type=int, default=1, metavar="N",
                         help="processes generating samples, each with its own copy of the model (default 1; "
                              "on a GPU a few keep a small model busy)")
@@ -62,7 +65,7 @@ def _generated(args: argparse.Namespace, problems: dict, saved: Path | None) -> 
     handle = open(saved, "a", encoding="utf-8") if saved else None
     try:
         for request, completion in generate_samples(requests, settings, checkpoint=args.checkpoint,
-                                                    workers=args.gen_workers):
+                                                    dtype=args.dtype, workers=args.gen_workers):
             generated[(request.task_id, request.index)] = completion
             if handle is not None:
                 handle.write(sample_line(request.task_id, request.index, completion))
