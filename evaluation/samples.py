@@ -2,10 +2,10 @@
 
 A samples file has one `{"task_id": ..., "completion": ...}` object a line
 (DESIGN section 4).  Generated samples also carry their `index` (the sampling
-seed), so an interrupted generation resumes where it stopped.  Judgements are appended, one JSON object a line, to a
-cache file as they finish, keyed by task id, the sample's position among that
-task's samples and a digest of its text, so an interrupted or repeated run
-judges only what is new.
+seed), so an interrupted generation resumes where it stopped.  Judgements are
+appended, one JSON object a line, to a cache file as they finish, keyed by task
+id, the sample's position among that task's samples and a digest of its text,
+so an interrupted or repeated run judges only what is new.
 """
 
 from __future__ import annotations
