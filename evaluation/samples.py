@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from verifrag.errors import UserError
 
@@ -36,29 +37,67 @@ def read_samples(path: Path) -> Iterator[tuple[str, str]]:
 GeneratedSamples = dict[tuple[str, int], str]  # (task_id, index) -> completion
 
 
-def read_generated(path: Path) -> GeneratedSamples:
+class GenerationLog:
+    """The samples of one generation, kept in `path` (or only in memory when `path` is None).
+
+    Opening reads what an earlier run saved and rewrites the file without a torn last line; each new
+    sample is appended as soon as it exists, so a killed run loses at most the samples in flight;
+    closing rewrites the file in `order` (samples outside `order`, from a wider earlier run, are kept).
+    """
+
+    def __init__(self, path: Path | None, order: Sequence[tuple[str, int]]) -> None:
+        self.path = path
+        self.order = order
+        self.samples: GeneratedSamples = _read_generated(path) if path is not None else {}
+        self.reused = sum(key in self.samples for key in order)
+        self._handle: TextIO | None = None
+        if path is not None:
+            self._rewrite()
+            self._handle = open(path, "a", encoding="utf-8")
+
+    def __enter__(self) -> "GenerationLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._rewrite()
+
+    def missing(self) -> list[tuple[str, int]]:
+        return [key for key in self.order if key not in self.samples]
+
+    def add(self, task_id: str, index: int, completion: str) -> None:
+        self.samples[(task_id, index)] = completion
+        if self._handle is not None:
+            self._handle.write(_sample_line(task_id, index, completion))
+            self._handle.flush()
+
+    def in_order(self) -> list[tuple[str, str]]:
+        """(task_id, completion) for every key of `order`; all must have been generated."""
+        return [(task_id, self.samples[(task_id, index)]) for task_id, index in self.order]
+
+    def _rewrite(self) -> None:
+        assert self.path is not None
+        ordered = [key for key in self.order if key in self.samples]
+        rest = sorted(self.samples.keys() - set(ordered))
+        staging = self.path.with_name(self.path.name + ".partial")
+        with open(staging, "w", encoding="utf-8") as handle:
+            for key in ordered + rest:
+                handle.write(_sample_line(*key, self.samples[key]))
+        staging.replace(self.path)
+
+
+def _read_generated(path: Path) -> GeneratedSamples:
     """Samples an earlier generation saved in `path` (missing file: none); a torn last line is ignored."""
     return {
-        (str(record["task_id"]), int(record["index"])): str(record["completion"])
+        (str(record["task_id"]), record["index"]): str(record["completion"])
         for record in _appended_records(path)
-        if {"task_id", "index", "completion"} <= record.keys()
+        if {"task_id", "index", "completion"} <= record.keys() and isinstance(record["index"], int)
     }
 
 
-def sample_line(task_id: str, index: int, completion: str) -> str:
+def _sample_line(task_id: str, index: int, completion: str) -> str:
     return json.dumps({"task_id": task_id, "index": index, "completion": completion}) + "\n"
-
-
-def write_generated(path: Path, generated: GeneratedSamples, order: Iterable[tuple[str, int]]) -> None:
-    """Rewrite `path` atomically with every sample of `generated`: those of `order` first, in that order,
-    then any others (samples of a wider earlier run are kept, never dropped)."""
-    ordered = [key for key in order if key in generated]
-    rest = sorted(generated.keys() - set(ordered))
-    staging = path.with_name(path.name + ".partial")
-    with open(staging, "w", encoding="utf-8") as handle:
-        for key in ordered + rest:
-            handle.write(sample_line(*key, generated[key]))
-    staging.replace(path)
 
 
 def digest(completion: str) -> str:

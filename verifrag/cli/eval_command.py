@@ -51,31 +51,19 @@ def _generated(args: argparse.Namespace, problems: dict, saved: Path | None) -> 
     already holds are reused and each new one is appended as soon as it exists."""
     import sys
 
-    from verifrag.evaluation.samples import read_generated, sample_line, write_generated
+    from verifrag.evaluation.samples import GenerationLog
     from verifrag.model.generation import SampleRequest, SampleSettings, generate_samples
 
     order = [(task_id, index) for task_id in problems for index in range(args.n)]
-    generated = read_generated(saved) if saved else {}
-    requests = [SampleRequest(t, i, problems[t].prompt) for t, i in order if (t, i) not in generated]
-    if saved:
-        if generated:
-            print(f"verifrag eval: reusing {len(order) - len(requests)} samples from {saved}", file=sys.stderr)
-        write_generated(saved, generated, order)  # drops a torn last line before appending
-    settings = SampleSettings(args.decoder, args.temperature, args.max_new_tokens)
-    handle = open(saved, "a", encoding="utf-8") if saved else None
-    try:
+    with GenerationLog(saved, order) as log:
+        if log.reused:
+            print(f"verifrag eval: reusing {log.reused} samples from {saved}", file=sys.stderr)
+        requests = [SampleRequest(t, i, problems[t].prompt) for t, i in log.missing()]
+        settings = SampleSettings(args.decoder, args.temperature, args.max_new_tokens)
         for request, completion in generate_samples(requests, settings, checkpoint=args.checkpoint,
                                                     dtype=args.dtype, workers=args.gen_workers):
-            generated[(request.task_id, request.index)] = completion
-            if handle is not None:
-                handle.write(sample_line(request.task_id, request.index, completion))
-                handle.flush()
-    finally:
-        if handle is not None:
-            handle.close()
-    if saved:
-        write_generated(saved, generated, order)
-    return [(task_id, generated[(task_id, index)]) for task_id, index in order]
+            log.add(request.task_id, request.index, completion)
+    return log.in_order()
 
 
 def run(args: argparse.Namespace) -> int:
