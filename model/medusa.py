@@ -36,7 +36,7 @@ class MedusaDecoder:
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)
         self._candidates, self._candidate_weight = self._draft_vocabulary()
-        dtype = next(lm.model.parameters()).dtype
+        dtype = lm.dtype
         self._tree_mask = torch.zeros(self._ancestors.shape, dtype=dtype, device=device).masked_fill(
             ~self._ancestors, torch.finfo(dtype).min
         )

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             print("verifrag bench: assisted generation skipped: no --draft-model given (no smaller model "
                   "sharing the default tokenizer ships with the default installation)", file=sys.stderr)
         else:
-            draft, _ = load_base(str(args.draft_model), engine.lm.device, next(engine.lm.model.parameters()).dtype)
+            draft, _ = load_base(str(args.draft_model), engine.lm.device, engine.lm.dtype)
     prompts = [module_prompt(p.prompt, engine.lm.tokenizer)[0] for p in problems]
     summaries, identical = compare(
         engine, prompts, methods, args.max_new_tokens, args.repeats, draft,
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     report = (f"# Decoding speed\n\nCommand: `{command}`\n\nMachine: {machine}\n\n"
               f"{len(prompts)} prompts from {args.problems.name}, {args.max_new_tokens} new tokens each, "
               f"{args.repeats} interleaved repeats; candidate tree of {engine.tree.num_nodes} nodes; model in "
-              f"{str(next(engine.lm.model.parameters()).dtype).removeprefix('torch.')}.\n\n{table}\n\n"
+              f"{str(engine.lm.dtype).removeprefix('torch.')}.\n\n{table}\n\n"
               + "".join(f"![{p.stem}]({p.name})\n" for p in pictures))
     (args.out / "speed.md").write_text(report)
     print(table)
