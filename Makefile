@@ -1,5 +1,8 @@
-# The two set-up commands of the README, and the pieces they are made of.
+# The two set-up commands of the README, and the pieces they are made of. Everything runs in the
+# project's own virtual environment, .venv/ (made by scripts/install.sh); `source .venv/bin/activate`
+# puts `verifrag` on your PATH.
 PROMPT := // 4-bit counter with synchronous reset\nmodule counter(
+VENV := .venv/bin
 
 .PHONY: install quickstart test test-python test-extension corpus
 
@@ -8,7 +11,7 @@ install:
 
 # Install everything, then run the main job on the default model.
 quickstart: install
-	verifrag generate --prompt '$(PROMPT)' --decoder medusa --json
+	$(VENV)/verifrag generate --prompt '$(PROMPT)' --decoder medusa --json
 
 # Install test needs, then run the whole suite (Python tests and the VS Code extension build + tests).
 test:
@@ -16,11 +19,11 @@ test:
 	$(MAKE) test-python test-extension
 
 test-python:
-	python3 -m pytest
+	$(VENV)/python -m pytest
 
 test-extension:
 	bash vscode-extension/scripts/test.sh
 
 # Optional: the pythondata-* packages the default training corpus comes from.
 corpus:
-	python3 -m pip install -q -e '.[corpus]'
+	$(VENV)/python -m pip install -q -e '.[corpus]'

