@@ -22,9 +22,9 @@ import random
 from pathlib import Path
 
 from verifrag.simulation.interface import read_interface
-from verifrag.training.corpus_modules import split_modules
-from verifrag.training.corpus_sources import installed_packages, iter_files, package_root
-from verifrag.training.salv_tasks import _usable
+from verifrag.training.corpus.modules import split_modules
+from verifrag.training.corpus.sources import installed_packages, iter_files, package_root
+from verifrag.training.salv.tasks import _usable
 
 
 def _instruction(unit, interface) -> str:
@@ -50,8 +50,8 @@ def handwritten(data: Path, work: Path) -> None:
 
     from verifrag.model.checkpoint import DEFAULT_CHECKPOINT
     from verifrag.model.prompting import module_prompt
-    from verifrag.training.salv_jsonl import write_jsonl
-    from verifrag.training.salv_tasks import read_tasks
+    from verifrag.training.salv.jsonl import write_jsonl
+    from verifrag.training.salv.tasks import read_tasks
 
     tokenizer = AutoTokenizer.from_pretrained(DEFAULT_CHECKPOINT, local_files_only=True)
     records = []

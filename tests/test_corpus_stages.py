@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from verifrag.syntax.fragments import fragments
-from verifrag.training.corpus_dedup import DedupConfig, NearDuplicateFilter, shingles
-from verifrag.training.corpus_modules import split_modules
-from verifrag.training.corpus_pipeline import CorpusConfig, build_corpus
-from verifrag.training.corpus_records import describe, instruction_for
-from verifrag.training.corpus_sources import SourceFile, directory_root, iter_files
-from verifrag.training.corpus_split import HELDOUT, TRAIN, split_of
-from verifrag.training.corpus_syntax import Verdict, check_module
+from verifrag.training.corpus.dedup import DedupConfig, NearDuplicateFilter, shingles
+from verifrag.training.corpus.modules import split_modules
+from verifrag.training.corpus.pipeline import CorpusConfig, build_corpus
+from verifrag.training.corpus.records import describe, instruction_for
+from verifrag.training.corpus.sources import SourceFile, directory_root, iter_files
+from verifrag.training.corpus.split import HELDOUT, TRAIN, split_of
+from verifrag.training.corpus.syntax import Verdict, check_module
 
 SMALL = Path(__file__).parent / "data" / "corpus_small"
 

@@ -16,8 +16,8 @@ from verifrag.model.base import resolve_base
 from verifrag.model.checkpoint import load_checkpoint
 from verifrag.model.engine import Engine
 from verifrag.model.sampling import DecodeConfig
-from verifrag.training.medusa_config import MedusaTrainConfig
-from verifrag.training.medusa_trainer import MedusaTrainer
+from verifrag.training.medusa.config import MedusaTrainConfig
+from verifrag.training.medusa.trainer import MedusaTrainer
 
 MODULES = [
     "module counter(input clk, input rst, output reg [3:0] q);\n  always @(posedge clk) begin\n"
@@ -95,7 +95,7 @@ def test_two_cpu_processes_under_accelerate_launch(tiny: dict[str, Path]) -> Non
     # with torchrun, and on a machine without CUDA they train on the CPU over gloo (MULTI_CPU).
     command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "-m", "verifrag.training.medusa_cli", "--data", str(tiny["data"]), "--heldout", str(tiny["heldout"]),
+               "-m", "verifrag.training.medusa.cli", "--data", str(tiny["data"]), "--heldout", str(tiny["heldout"]),
                "-o", str(out), "--base-model", str(tiny["base"]), "--num-heads", "2", "--seq-len", "64",
                "--batch-size", "1", "--max-steps", "3", "--tree-nodes", "4"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}

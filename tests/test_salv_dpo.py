@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.salv_tiny import smollm_tokenizer, tiny_llama
-from verifrag.training.salv_dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
+from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
 
 PROMPT = "// two outputs\n"
 COMPLETION = "module m(input a, b, output y, z);\n  assign y = a & b;\n  assign z = a | b;\nendmodule\n"

@@ -13,11 +13,11 @@ import torch
 from tests.salv_tiny import tiny_checkpoint
 from verifrag.errors import UserError
 from verifrag.model.engine import Engine
-from verifrag.training import salv_cli
-from verifrag.training.salv_jsonl import read_jsonl, write_jsonl
-from verifrag.training.salv_rollouts import ROLLOUTS_FILE, RolloutSettings, run_rollouts
-from verifrag.training.salv_tasks import read_tasks
-from verifrag.training.salv_trainer import encode_pairs
+from verifrag.training.salv import cli as salv_cli
+from verifrag.training.salv.jsonl import read_jsonl, write_jsonl
+from verifrag.training.salv.rollouts import ROLLOUTS_FILE, RolloutSettings, run_rollouts
+from verifrag.training.salv.tasks import read_tasks
+from verifrag.training.salv.trainer import encode_pairs
 
 REFERENCE = "module pair(input a, input b, output y, output z);\n  assign y = a & b;\n  assign z = a ^ b;\nendmodule\n"
 CANDIDATES = [

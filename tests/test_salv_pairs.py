@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from verifrag.simulation.verification import SignalVerdict, VerificationResult
-from verifrag.training.salv_pairs import ExtractionClock, Rollout, contrasted_signals, pairs_for_task, rollout_stats
+from verifrag.training.salv.pairs import ExtractionClock, Rollout, contrasted_signals, pairs_for_task, rollout_stats
 
 HEADER = "module m(input a, input b, output y, output z);\n"
 Y_RIGHT, Y_WRONG = "  assign y = a & b;\n", "  assign y = a | b;\n"

@@ -1,7 +1,7 @@
 """`verifrag train data|medusa|salv`: offline training steps.
 
 `data` builds the corpus (implemented here, see docs/corpus.md). `medusa` and `salv` are thin
-dispatchers to `verifrag.training.medusa_cli` and `verifrag.training.salv_cli`; a step whose module is
+dispatchers to `verifrag.training.medusa.cli` and `verifrag.training.salv.cli`; a step whose module is
 not installed is simply not offered, so `verifrag train --help` works either way.
 """
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.set_defaults(_train_run=_run_data)
     for name, help_text in _DISPATCHED.items():
         try:
-            module = importlib.import_module(f"verifrag.training.{name}_cli")
+            module = importlib.import_module(f"verifrag.training.{name}.cli")
         except ModuleNotFoundError:
             continue
         step = steps.add_parser(name, help=help_text, description=help_text)
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    from verifrag.training.corpus_dedup import DEFAULT_NUM_PERM, DEFAULT_SHINGLE, DEFAULT_THRESHOLD
+    from verifrag.training.corpus.dedup import DEFAULT_NUM_PERM, DEFAULT_SHINGLE, DEFAULT_THRESHOLD
 
     parser.add_argument("--dir", action="append", default=[], metavar="PATH",
                         help="directory of .v/.sv files (repeatable)")
@@ -72,10 +72,10 @@ def _run_data(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from verifrag.errors import UserError
-    from verifrag.training.corpus_dedup import DedupConfig
-    from verifrag.training.corpus_pipeline import CorpusConfig, build_corpus
-    from verifrag.training.corpus_sources import directory_root, installed_packages, package_root
-    from verifrag.training.corpus_stats import format_table
+    from verifrag.training.corpus.dedup import DedupConfig
+    from verifrag.training.corpus.pipeline import CorpusConfig, build_corpus
+    from verifrag.training.corpus.sources import directory_root, installed_packages, package_root
+    from verifrag.training.corpus.stats import format_table
 
     packages = list(args.package) + (installed_packages() if args.all_packages else [])
     roots = [directory_root(d) for d in args.dir] + [package_root(p) for p in dict.fromkeys(packages)]

@@ -48,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from verifrag.errors import UserError
     from verifrag.model.checkpoint import DEFAULT_CHECKPOINT
     from verifrag.simulation.sandbox import Limits
-    from verifrag.training.salv_rollouts import RolloutSettings, run_rollouts
-    from verifrag.training.salv_stages import PAIRS_FILE, pairs_stage
-    from verifrag.training.salv_tasks import read_tasks
-    from verifrag.training.salv_trainer import DpoSettings, train_salv
+    from verifrag.training.salv.rollouts import RolloutSettings, run_rollouts
+    from verifrag.training.salv.stages import PAIRS_FILE, pairs_stage
+    from verifrag.training.salv.tasks import read_tasks
+    from verifrag.training.salv.trainer import DpoSettings, train_salv
 
     work = Path(args.work)
     progress = sys.stderr.isatty()

@@ -13,7 +13,7 @@ from dataclasses import fields
 
 from verifrag.errors import UserError
 from verifrag.training.labels import LABEL_MODES
-from verifrag.training.medusa_config import MedusaTrainConfig
+from verifrag.training.medusa.config import MedusaTrainConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +73,7 @@ def config_from_args(args: argparse.Namespace) -> MedusaTrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verifrag.training.medusa_trainer import MedusaTrainer
+    from verifrag.training.medusa.trainer import MedusaTrainer
 
     output = MedusaTrainer(config_from_args(args)).run()
     print(f"verifrag train medusa: checkpoint written to {output}")
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for `accelerate launch -m verifrag.training.medusa_cli ...` (same flags)."""
+    """Entry point for `accelerate launch -m verifrag.training.medusa.cli ...` (same flags)."""
     parser = argparse.ArgumentParser(prog="verifrag train medusa")
     add_arguments(parser)
     try:

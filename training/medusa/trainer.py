@@ -5,7 +5,7 @@ CPU, several CPU processes, or several GPUs (DDP; DeepSpeed or FSDP from `accele
 
 Two data paths:
 - cached (heads-only, no `[FRAG]` tokens): the frozen base runs once over the corpus
-  (`medusa_hidden`); training then only touches the heads, over batches of cached positions.
+  (`medusa.hidden`); training then only touches the heads, over batches of cached positions.
 - windowed (Medusa-2, or `[FRAG]` on, whose embedding row must learn): the base runs every step.
 """
 
@@ -34,11 +34,11 @@ from verifrag.model.heads import MedusaHeads
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 from verifrag.model.tree import build_tree
 from verifrag.training.labels import IGNORE_INDEX
-from verifrag.training.medusa_config import MedusaTrainConfig
-from verifrag.training.medusa_data import Window, collate, read_texts, split_heldout, tokenize_set
-from verifrag.training.medusa_eval import HeadScores, score_heads
-from verifrag.training.medusa_hidden import compute_hidden, load_hidden, save_hidden
-from verifrag.training.medusa_objective import (active_vocabulary, head_weights, lambda_at, per_head_loss,
+from verifrag.training.medusa.config import MedusaTrainConfig
+from verifrag.training.medusa.data import Window, collate, read_texts, split_heldout, tokenize_set
+from verifrag.training.medusa.eval import HeadScores, score_heads
+from verifrag.training.medusa.hidden import compute_hidden, load_hidden, save_hidden
+from verifrag.training.medusa.objective import (active_vocabulary, head_weights, lambda_at, per_head_loss,
                                                 remap_targets)
 
 STATE_DIR = "train_state"

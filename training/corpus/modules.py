@@ -3,7 +3,7 @@
 The raw pyslang lexer is used rather than a parse: it sees `module ... endmodule` even when the file
 includes headers we do not have or uses macros defined elsewhere (the preprocessor would drop or
 mangle such code), and it streams through multi-megabyte generated files token by token. Whether each
-module parses on its own is a later stage (`corpus_syntax`).
+module parses on its own is a later stage (`corpus.syntax`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pyslang
 from pyslang.parsing import Lexer, Token, TokenKind, TriviaKind
 
 from verifrag.syntax.source import OffsetMap, sanitize
-from verifrag.training.corpus_sources import SourceFile
+from verifrag.training.corpus.sources import SourceFile
 
 _MODULE_KEYWORDS = {TokenKind.ModuleKeyword, TokenKind.MacromoduleKeyword}
 _COMMENTS = {TriviaKind.LineComment, TriviaKind.BlockComment}

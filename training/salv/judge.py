@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from verifrag.simulation.sandbox import Limits
 from verifrag.simulation.verification import SignalVerdict, VerificationResult, verify
-from verifrag.training.salv_jsonl import append_jsonl, read_jsonl
+from verifrag.training.salv.jsonl import append_jsonl, read_jsonl
 
 JUDGED_FILE = "judged.jsonl"
 

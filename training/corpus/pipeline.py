@@ -21,13 +21,13 @@ from typing import Any, Iterable, Iterator
 from tqdm import tqdm
 
 from verifrag.syntax.fragments import fragments
-from verifrag.training.corpus_dedup import DedupConfig, NearDuplicateFilter
-from verifrag.training.corpus_modules import ModuleUnit, split_modules
-from verifrag.training.corpus_records import to_record
-from verifrag.training.corpus_sources import SourceFile, SourceRoot, iter_files, module_files
-from verifrag.training.corpus_split import HELDOUT, TRAIN, split_of
-from verifrag.training.corpus_stats import CorpusStats
-from verifrag.training.corpus_syntax import Verdict, check_module
+from verifrag.training.corpus.dedup import DedupConfig, NearDuplicateFilter
+from verifrag.training.corpus.modules import ModuleUnit, split_modules
+from verifrag.training.corpus.records import to_record
+from verifrag.training.corpus.sources import SourceFile, SourceRoot, iter_files, module_files
+from verifrag.training.corpus.split import HELDOUT, TRAIN, split_of
+from verifrag.training.corpus.stats import CorpusStats
+from verifrag.training.corpus.syntax import Verdict, check_module
 
 DEFAULT_MAX_CHARS = 32_000  # ~10k tokens: longer modules (generated cores) exceed any training window
 DEFAULT_HELDOUT_FRACTION = 0.1

@@ -23,8 +23,8 @@ from verifrag.errors import UserError
 from verifrag.model.engine import Engine
 from verifrag.model.prompting import module_prompt
 from verifrag.model.sampling import DecodeConfig
-from verifrag.training.salv_jsonl import append_jsonl, read_jsonl
-from verifrag.training.salv_tasks import SalvTask
+from verifrag.training.salv.jsonl import append_jsonl, read_jsonl
+from verifrag.training.salv.tasks import SalvTask
 
 ROLLOUTS_FILE = "rollouts.jsonl"
 

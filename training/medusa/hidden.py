@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from verifrag.errors import UserError
 from verifrag.training.labels import IGNORE_INDEX
-from verifrag.training.medusa_data import Window, collate
+from verifrag.training.medusa.data import Window, collate
 
 
 @torch.inference_mode()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from verifrag.training.corpus_modules import ModuleUnit
+from verifrag.training.corpus.modules import ModuleUnit
 
 DESCRIPTION_MAX_CHARS = 1500
 # Lines that describe the file's legal status or authorship rather than what the module does.

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from verifrag.errors import UserError
 from verifrag.simulation.sandbox import Limits
-from verifrag.training.salv_judge import judge_rollouts, result_from_record
-from verifrag.training.salv_jsonl import read_jsonl, write_jsonl
-from verifrag.training.salv_pairs import ExtractionClock, Rollout, pairs_for_task, rollout_stats
-from verifrag.training.salv_rollouts import ROLLOUTS_FILE
+from verifrag.training.salv.judge import judge_rollouts, result_from_record
+from verifrag.training.salv.jsonl import read_jsonl, write_jsonl
+from verifrag.training.salv.pairs import ExtractionClock, Rollout, pairs_for_task, rollout_stats
+from verifrag.training.salv.rollouts import ROLLOUTS_FILE
 
 PAIRS_FILE = "pairs.jsonl"
 STATS_FILE = "pairs.stats.json"

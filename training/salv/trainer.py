@@ -25,8 +25,8 @@ from transformers import get_cosine_schedule_with_warmup
 from verifrag.errors import UserError
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint, read_config
 from verifrag.model.engine import Engine
-from verifrag.training.salv_dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
-from verifrag.training.salv_jsonl import read_jsonl
+from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
+from verifrag.training.salv.jsonl import read_jsonl
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 LEVELS = ("signal", "module")

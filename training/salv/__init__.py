@@ -1,0 +1,1 @@
+"""SALV: rollouts, signal-aware verification, pairs and signal-level DPO."""
