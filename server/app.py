@@ -11,17 +11,20 @@ import asyncio
 import dataclasses
 import logging
 import re
+import sys
+import threading
 import uuid
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from verifrag import __version__
 from verifrag.errors import UserError
-from verifrag.server import completion, generation
+from verifrag.server import completion, generation, transport
 from verifrag.server.config import ServerConfig, settings_section, update_config
 from verifrag.server.diagnostics import DiagnosticsScheduler
 from verifrag.server.documents import Lines
@@ -46,12 +49,34 @@ _ITEM_KIND = {
 
 
 class VeriFragProtocol(LanguageServerProtocol):
-    """pygls cancels a request's future only if it has not started; a started model job also needs its
-    cancel token set, so `$/cancelRequest` is passed on to the server's token registry first."""
+    """pygls' protocol with three repairs: `$/cancelRequest` also sets a started model job's cancel
+    token (pygls cancels a future only before it starts); requests before `initialize` get `-32002`
+    (pygls runs them and answers with a traceback); and no error answer carries a traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_seen = False
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         self._server.cancel_request(msg_id)
         super()._handle_cancel_notification(msg_id)
+
+    def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        if not self.initialize_seen and method not in (types.INITIALIZE, types.EXIT):
+            if method is not None and getattr(message, "id", None) is not None:
+                error = JsonRpcServerNotInitialized(f"{method} before initialize")
+                self._send_response(message.id, None, error.to_response_error())
+            return  # notifications before initialize are dropped, as LSP says
+        if method == types.INITIALIZE:
+            self.initialize_seen = True
+        super().handle_message(message)
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: types.ResponseError | None = None) -> None:
+        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+            log.error("request %r failed: %s\n%s", msg_id, error.message, "".join(error.data["traceback"]))
+            error = types.ResponseError(code=error.code, message=error.message)
+        super()._send_response(msg_id, result, error)
 
 
 class VeriFragServer(LanguageServer):
@@ -69,6 +94,45 @@ class VeriFragServer(LanguageServer):
         self.requests: dict[Any, CancelToken] = {}  # JSON-RPC id -> token of a model job in flight
         self.latest: dict[str, CancelToken] = {}  # document -> its newest completion's token
         self.diagnostics = DiagnosticsScheduler(self._publish, self.snapshot, self.open_texts)
+
+    # transport -----------------------------------------------------------------------------------
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log, never pop up: pygls would show every bad message from a client as an error window."""
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls' stdio server with the bounded reader of `transport`."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(transport.serve(self._stop_event, transport.StdinReader(stdin or sys.stdin.buffer), self.protocol))
+        except BrokenPipeError:
+            log.error("the client closed the connection")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """pygls' TCP server with the bounded reader of `transport`; one client at a time."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            await transport.serve(stop, transport.StreamReader(reader), self.protocol)
+            self.shutdown()
+
+        async def main() -> None:
+            self._server = await asyncio.start_server(connection, host, port, limit=transport.MAX_HEADER_LINE * 2)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(main())
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # documents -----------------------------------------------------------------------------------
     def snapshot(self, uri: str) -> tuple[int | None, str] | None:

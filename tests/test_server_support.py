@@ -124,3 +124,102 @@ async def start(client: Any, options: dict[str, Any] | None, capabilities: types
         )
     )
     return session
+
+
+def frame(body: bytes) -> bytes:
+    """One LSP message: the Content-Length header and the body."""
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class RawServer:
+    """The real server process driven byte by byte, for messages no well-behaved client library sends.
+
+    A reader thread splits stdout into messages; `wait_for` blocks until one matches (a hang guard of
+    `WAIT_S`, not a speed check)."""
+
+    def __init__(self, args: Sequence[str] = ()) -> None:
+        import subprocess
+        import threading
+
+        self.process = subprocess.Popen([*SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL)
+        self.messages: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        import json
+
+        stream = self.process.stdout
+        assert stream is not None
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                elif not line.strip() and length is not None:
+                    break
+            message = json.loads(stream.read(length))
+            with self._changed:
+                self.messages.append(message)
+                self._changed.notify_all()
+
+    def send_bytes(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        import json
+
+        self.send_bytes(frame(json.dumps({"jsonrpc": "2.0", **message}).encode()))
+
+    def wait_for(self, condition: Callable[[dict[str, Any]], bool], after: int = 0) -> dict[str, Any]:
+        """The first message (from index `after`) that satisfies `condition`."""
+        import time
+
+        deadline = time.monotonic() + WAIT_S
+        with self._changed:
+            while True:
+                for message in self.messages[after:]:
+                    if condition(message):
+                        return message
+                remaining = deadline - time.monotonic()
+                assert remaining > 0 and self.process.poll() is None, (self.process.poll(), self.messages[-5:])
+                self._changed.wait(min(remaining, 1.0))
+
+    def answer(self, msg_id: Any) -> dict[str, Any]:
+        return self.wait_for(lambda m: m.get("id") == msg_id and ("result" in m or "error" in m) and "method" not in m)
+
+    def initialize(self, options: dict[str, Any] | None = None, msg_id: Any = "init") -> dict[str, Any]:
+        self.send({"id": msg_id, "method": "initialize",
+                   "params": {"processId": None, "rootUri": None, "capabilities": {}, "initializationOptions": options}})
+        answer = self.answer(msg_id)
+        self.send({"method": "initialized", "params": {}})
+        return answer
+
+    def open(self, uri: str, text: str, version: int = 1) -> None:
+        self.send({"method": "textDocument/didOpen",
+                   "params": {"textDocument": {"uri": uri, "languageId": "verilog", "version": version, "text": text}}})
+
+    def diagnostics(self, uri: str, condition: Callable[[list[dict[str, Any]]], bool], after: int = 0) -> list[dict[str, Any]]:
+        """The first diagnostics published for `uri` (among messages from index `after`) that satisfy `condition`."""
+        found = self.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                              and m["params"]["uri"] == uri and condition(m["params"]["diagnostics"]), after)
+        return found["params"]["diagnostics"]
+
+    def close(self) -> int:
+        """shutdown, exit, and the exit status."""
+        if self.process.poll() is None:
+            self.send({"id": "shutdown", "method": "shutdown"})
+            self.answer("shutdown")
+            self.send({"method": "exit"})
+        try:
+            return self.process.wait(WAIT_S)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
