@@ -1,10 +1,14 @@
-"""Judge one sample exactly as VerilogEval does, inside the sandbox.
+"""Judge one sample as VerilogEval does, inside the sandbox, with a verdict the sample cannot forge.
 
 VerilogEval compiles `iverilog -Wall -Winfloop -Wno-timescale -g2012 -s tb`
 over candidate, testbench and reference, runs `vvp`, and counts a pass when
-the output has a line `Mismatches: 0 in N samples`.  The candidate is
-screened first (the testbench and reference are trusted); every failure gets
-one kind: refused, compile, timeout, runtime or mismatch.
+the output has a line `Mismatches: 0 in N samples`.  A candidate can print
+that line itself, so the testbench's format string is rewritten at run time
+to start with a secret nonce (see `simulation.nonce`), and only the
+nonce-marked line is read; N must be positive.  The candidate is screened
+first and compiled as its preprocessed text (see `simulation.screening`;
+the testbench and reference are trusted).  Every failure gets one kind:
+refused, compile, timeout, runtime or mismatch.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from dataclasses import asdict, dataclass
 
 from verifrag.evaluation.problems import Problem
 from verifrag.simulation.interface import parse_tree
+from verifrag.simulation.nonce import marked_lines, new_nonce
 from verifrag.simulation.sandbox import DEFAULT_COMPILE_FLAGS, Limits, simulate
-from verifrag.simulation.screening import screen
+from verifrag.simulation.screening import screen_source
 
-_PASS_LINE = re.compile(r"^Mismatches: 0 in \d+ samples\s*$", re.MULTILINE)
-_MISMATCH_LINE = re.compile(r"^Mismatches: \d+ in \d+ samples\s*$", re.MULTILINE)
+_RESULT_FORMAT = '"Mismatches: '
+_RESULT_LINE = re.compile(r"Mismatches: (\d+) in (\d+) samples")
 FAILURE_KINDS = ("refused", "compile", "timeout", "runtime", "mismatch")
+
+
+class ResultFormatError(ValueError):
+    """A problem's testbench does not print VerilogEval's result line exactly once."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,14 @@ def syntax_valid(completion: str) -> bool:
     return not any(d.isError() for d in tree.diagnostics)
 
 
+def mark_testbench(test: str, nonce: str) -> str:
+    """`test` with its `$display("Mismatches: ...` format string starting with `nonce`."""
+    if test.count(_RESULT_FORMAT) != 1:
+        raise ResultFormatError(f"expected one {_RESULT_FORMAT}...\" format string in the testbench, "
+                             f"found {test.count(_RESULT_FORMAT)}")
+    return test.replace(_RESULT_FORMAT, f'"{nonce} Mismatches: ')
+
+
 def judge(problem: Problem, index: int, digest: str, completion: str, limits: Limits) -> Judgement:
     """Screen, compile and simulate `completion` with the problem's testbench and reference."""
     valid = syntax_valid(completion)
@@ -51,13 +68,16 @@ def judge(problem: Problem, index: int, digest: str, completion: str, limits: Li
     def verdict(kind: str | None, detail: str = "") -> Judgement:
         return Judgement(problem.task_id, index, digest, kind is None, kind, valid, detail[:500])
 
-    refusals = screen(completion, "completion.sv")
-    if refusals:
-        return verdict("refused", "; ".join(map(str, refusals)))
+    screened = screen_source(completion, limits, "completion.sv")
+    if screened.refusals:
+        return verdict("refused", screened.refused_message)
+    if screened.text is None:
+        return verdict("compile", screened.error or "")
+    nonce = new_nonce()
     run = simulate(
         {
-            "completion.sv": completion,
-            "test.sv": problem.test_path.read_text(),
+            "completion.sv": screened.text,
+            "test.sv": mark_testbench(problem.test_path.read_text(), nonce),
             "ref.sv": problem.reference_path.read_text(),
         },
         "tb",
@@ -65,12 +85,13 @@ def judge(problem: Problem, index: int, digest: str, completion: str, limits: Li
         compile_flags=DEFAULT_COMPILE_FLAGS,
     )
     if run.status == "compile_error":
-        return verdict("compile", run.compile_log)
+        return verdict("compile", run.message or run.compile_log)
     if run.status == "timeout":
-        return verdict("timeout", run.details.get("phase", ""))
-    if _PASS_LINE.search(run.output):
+        return verdict("timeout", run.message)
+    results = [m for line in marked_lines(run.output, nonce) if (m := _RESULT_LINE.fullmatch(line))]
+    if run.status != "ok" or len(results) != 1:
+        return verdict("runtime", run.message or "the testbench did not report its result")
+    mismatches, samples = int(results[0].group(1)), int(results[0].group(2))
+    if mismatches == 0 and samples > 0:
         return verdict(None)
-    match = _MISMATCH_LINE.search(run.output)
-    if match:
-        return verdict("mismatch", match.group(0))
-    return verdict("runtime", f"{run.status}: {run.output[-300:]}")
+    return verdict("mismatch", results[0].group(0))

@@ -2,7 +2,8 @@
 
 Workers are processes, not threads: each sample's simulation is started with
 a `preexec_fn` (resource limits), which is only safe in a single-threaded
-parent.
+parent.  The isolation is probed once here, before the workers fork, so they
+inherit the answer and a missing sandbox is reported once, not per worker.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from verifrag.evaluation.judge import Judgement, judge
 from verifrag.evaluation.passk import pass_at_k
 from verifrag.evaluation.problems import Problem, simulator_limited
 from verifrag.evaluation.samples import cache_key, digest, read_cache
+from verifrag.simulation import isolation
 from verifrag.simulation.sandbox import Limits
 
 
@@ -78,6 +80,7 @@ def evaluate(
     progress: bool = False,
 ) -> EvaluationReport:
     """Judge every (task_id, completion) sample, reusing and extending the cache at `cache_path`."""
+    isolation.mode(limits.isolate)
     cached = read_cache(cache_path)
     judgements: dict[str, list[Judgement]] = defaultdict(list)
     unknown: set[str] = set()

@@ -12,6 +12,9 @@ input vector:
 At every check each output is compared with VerilogEval's rule
 `ref !== (ref ^ cand ^ ref)`: an x/z bit in the reference is a don't-care,
 an x/z bit in the candidate where the reference is 0/1 is a mismatch.
+
+Result lines start with the run's secret nonce (see `nonce`), so a
+candidate's own `$display` of a result marker is not read as a result.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ def _instance(module: str, instance: str, interface: ModuleInterface, prefix: st
     return f"  {module} {instance} (\n    " + ",\n    ".join(connections) + "\n  );"
 
 
-def build_testbench(interface: ModuleInterface, reference: str, candidate: str, vectors: list[dict[str, int]]) -> str:
-    """Return testbench source instantiating module `reference` and module `candidate`."""
+def build_testbench(interface: ModuleInterface, reference: str, candidate: str, vectors: list[dict[str, int]],
+                    nonce: str) -> str:
+    """Return testbench source instantiating module `reference` and module `candidate`, results marked by `nonce`."""
     inputs = {p.name: p for p in interface.inputs}
     clocks = [p.name for p in interface.clocks]
     lines = ["`timescale 1ns/1ps", f"module {TESTBENCH_TOP};"]
@@ -71,8 +75,8 @@ def build_testbench(interface: ModuleInterface, reference: str, candidate: str, 
         else:
             lines.append(f"    #1 {assigns} #4 vf_check; #5;")
     for port in interface.outputs:
-        lines.append(f'    $display("{SIGNAL_MARK} {port.name} %0d %0d", vf_mismatch__{port.name}, vf_checks);')
-    lines.append(f'    $display("{DONE_MARK}");')
+        lines.append(f'    $display("{nonce} {SIGNAL_MARK} {port.name} %0d %0d", vf_mismatch__{port.name}, vf_checks);')
+    lines.append(f'    $display("{nonce} {DONE_MARK}");')
     lines.append("    $finish;")
     lines.append("  end")
     lines.append("endmodule")

@@ -4,6 +4,10 @@ SALV (DESIGN section 6) needs a verdict per output signal, not per module, so a
 sample with one wrong output still teaches the model about its correct ones.
 A compile error, refusal, timeout or crash is a whole-sample failure: no
 signal verdicts are reported for it (`signals` is empty).
+
+The candidate is screened and replaced by its preprocessed text (see
+`screening.screen_source`), and only result lines carrying this run's nonce
+are read (see `nonce`).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from verifrag.simulation.interface import InterfaceError, ModuleInterface, read_interface
+from verifrag.simulation.nonce import marked_lines, new_nonce
 from verifrag.simulation.renaming import rename_modules, top_modules
 from verifrag.simulation.sandbox import Limits, simulate
-from verifrag.simulation.screening import screen
+from verifrag.simulation.screening import screen, screen_source
 from verifrag.simulation.testbench import DONE_MARK, SIGNAL_MARK, TESTBENCH_TOP, build_testbench
 from verifrag.simulation.vectors import generate_vectors
 
@@ -36,7 +41,11 @@ class SignalVerdict:
 
 @dataclass
 class VerificationResult:
-    """Outcome of one verification; `status` is ok, refused, compile_error, timeout, output_limit or runtime_error."""
+    """Outcome of one verification.
+
+    `status` is ok, refused, compile_error, timeout, output_limit,
+    memory_limit, crash or runtime_error.
+    """
 
     status: str
     error: str | None = None
@@ -68,14 +77,15 @@ class VerificationResult:
         }
 
 
-def _parse_output(output: str, interface: ModuleInterface) -> dict[str, SignalVerdict] | None:
+def _parse_output(output: str, interface: ModuleInterface, nonce: str) -> dict[str, SignalVerdict] | None:
+    """Per-signal verdicts from the nonce-marked lines, or None unless every output and the end were reported."""
     verdicts = {}
     done = False
-    for line in output.splitlines():
+    for line in marked_lines(output, nonce):
         parts = line.split()
-        if len(parts) == 4 and parts[0] == SIGNAL_MARK:
+        if len(parts) == 4 and parts[0] == SIGNAL_MARK and parts[2].isdigit() and parts[3].isdigit():
             verdicts[parts[1]] = SignalVerdict(int(parts[2]), int(parts[3]))
-        elif line.strip() == DONE_MARK:
+        elif line == DONE_MARK:
             done = True
     if not done or set(verdicts) != {p.name for p in interface.outputs}:
         return None
@@ -109,9 +119,12 @@ def verify(
     if refused:
         raise InterfaceError(f"reference refused: {refused[0]}")
     interface = read_interface(reference, top)
-    refused = screen(candidate, "candidate.sv")
-    if refused:
-        return VerificationResult("refused", f"candidate refused: {'; '.join(map(str, refused))}")
+    screened = screen_source(candidate, limits)
+    if screened.refusals:
+        return VerificationResult("refused", f"candidate refused: {screened.refused_message}")
+    if screened.text is None:
+        return VerificationResult("compile_error", screened.error)
+    candidate = screened.text
     candidate_top = _pick_candidate_top(candidate, interface.name)
     if candidate_top is None:
         tops = ", ".join(top_modules(candidate)) or "none"
@@ -119,23 +132,20 @@ def verify(
     reference_text, reference_names = rename_modules(reference, _REF_SUFFIX)
     candidate_text, candidate_names = rename_modules(candidate, _CAND_SUFFIX)
     steps = generate_vectors(interface, vectors, seed)
-    bench = build_testbench(interface, reference_names[interface.name], candidate_names[candidate_top], steps)
+    nonce = new_nonce()
+    bench = build_testbench(interface, reference_names[interface.name], candidate_names[candidate_top], steps, nonce)
     run = simulate(
         {"testbench.sv": bench, "reference.sv": reference_text, "candidate.sv": candidate_text},
         TESTBENCH_TOP,
         limits=limits,
     )
     if run.status == "compile_error":
-        return VerificationResult("compile_error", _first_lines(run.compile_log), log=run.compile_log)
-    if run.status == "timeout":
-        seconds = limits.compile_seconds if run.details.get("phase") == "compile" else limits.run_seconds
-        return VerificationResult("timeout", f"{run.details.get('phase', 'run')} timed out after {seconds:g} s",
-                                  log=run.output)
-    if run.status == "output_limit":
-        return VerificationResult("output_limit", f"output exceeded {limits.output_bytes} bytes", log=run.output)
-    verdicts = _parse_output(run.output, interface)
+        return VerificationResult("compile_error", run.message or _first_lines(run.compile_log), log=run.compile_log)
+    if run.status in ("timeout", "output_limit", "memory_limit", "crash"):
+        return VerificationResult(run.status, run.message, log=run.output)
+    verdicts = _parse_output(run.output, interface, nonce)
     if run.status != "ok" or verdicts is None:
-        return VerificationResult("runtime_error", _first_lines(run.output) or "simulation ended early",
+        return VerificationResult("runtime_error", run.message or "simulation ended before reporting every output",
                                   log=run.output)
     return VerificationResult("ok", None, verdicts, run.output)
 

@@ -52,7 +52,8 @@ def test_simulate_caps_output() -> None:
 def test_simulate_caps_memory() -> None:
     hog = "module t; reg [63:0] m [0:200000000]; initial begin m[7] = 1; $finish; end endmodule\n"
     result = simulate({"a.v": hog}, "t", limits=Limits(memory_bytes=256 * 1024**2))
-    assert result.status in ("runtime_error", "compile_error")
+    assert result.status == "memory_limit"
+    assert result.message == "vvp ran out of memory (std::bad_alloc under the memory limit)"
 
 
 def test_rename_touches_declarations_and_instances_only() -> None:
