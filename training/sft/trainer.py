@@ -1,0 +1,254 @@
+"""Supervised tuning run: LoRA on every linear layer of the base, answer-only loss on instruction pairs,
+plain next-token loss on raw code; accelerate for devices, processes and mixed precision.
+
+Built for a 2-core CPU and sessions that end: the run stops itself at `max_minutes`, saves its state every
+`save_minutes` and at the stop, and `--resume` continues at exactly the next batch (the batch sequence is a
+pure function of the seed, see `examples.iterate_steps`). Every save also writes a loadable checkpoint, so
+a run cut short still leaves a usable model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from verifrag.errors import UserError
+from verifrag.model.base import load_base
+from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
+from verifrag.model.tokenizer import add_frag_token, fit_embeddings
+from verifrag.training.sft.examples import (Example, collate, heldout_split, iterate_steps, length_batches,
+                                            pair_example, raw_examples, read_pairs)
+
+STATE_DIR = "train_state"
+PROGRESS_FILE = "progress.json"
+
+
+@dataclass
+class SFTConfig:
+    output_dir: str
+    pairs: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    init_checkpoint: str | None = None  # heads, tokenizer and base reference come from here
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lr: float = 2e-4
+    warmup_ratio: float = 0.05
+    epochs: float = 1.0
+    batch_tokens: int = 2048
+    seq_len: int = 512
+    heldout_fraction: float = 0.05
+    max_minutes: float = 0.0  # 0: no time budget
+    save_minutes: float = 5.0
+    seed: int = 0
+    resume: bool = False
+    command: str = ""
+
+
+@dataclass
+class _Data:
+    train_batches: list[list[Example]]
+    heldout: list[Example]
+    stats: dict[str, Any]
+
+
+def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
+    train: list[Example] = []
+    heldout: list[Example] = []
+    stats: dict[str, Any] = {"pairs": 0, "pairs_skipped": 0, "raw_windows": 0, "sources": {}}
+    for path in config.pairs:
+        pairs = read_pairs(path)
+        train_pairs, heldout_pairs = heldout_split(pairs, config.heldout_fraction)
+        for part, target in ((train_pairs, train), (heldout_pairs, heldout)):
+            for pair in part:
+                example = pair_example(pair, tokenizer)
+                if example is None or len(example.input_ids) > config.seq_len:
+                    stats["pairs_skipped"] += 1
+                    continue
+                target.append(example)
+                stats["pairs"] += 1
+                key = f"{pair.source} ({pair.license})"
+                stats["sources"][key] = stats["sources"].get(key, 0) + 1
+    for path in config.raw:
+        for text in _raw_texts(path):
+            windows = raw_examples(text, tokenizer, config.seq_len)
+            train.extend(windows)
+            stats["raw_windows"] += len(windows)
+    if not train:
+        raise UserError("no training examples: give --pairs and/or --raw files with usable records")
+    stats["train_examples"] = len(train)
+    stats["heldout_examples"] = len(heldout)
+    stats["train_tokens"] = sum(len(e.input_ids) for e in train)
+    stats["train_loss_tokens"] = sum(e.trained_tokens for e in train)
+    return _Data(length_batches(train, config.batch_tokens), heldout, stats)
+
+
+def _raw_texts(path: str) -> list[str]:
+    """The "text" field of each record in a corpus JSONL file (`verifrag train data` output)."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise UserError(f"raw corpus file {file} does not exist")
+    texts = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                texts.append(json.loads(line)["text"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise UserError(f"{file}:{number}: not a JSON object with a \"text\" field") from exc
+    return texts
+
+
+def _lr_factor(step: int, total: int, warmup_ratio: float) -> float:
+    """Linear warm-up, then cosine decay to 10 % of the peak."""
+    warmup = max(1, int(total * warmup_ratio))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class SFTTrainer:
+    """One supervised run from an `SFTConfig` to a checkpoint directory with an `adapter/`."""
+
+    def __init__(self, config: SFTConfig) -> None:
+        if config.lora_rank < 1 or config.batch_tokens < config.seq_len or config.epochs <= 0:
+            raise UserError("--lora-rank must be >= 1, --batch-tokens >= --seq-len, --epochs > 0")
+        self.config = config
+        self.output = Path(config.output_dir).expanduser()
+        self.init = Path(config.init_checkpoint).expanduser() if config.init_checkpoint else DEFAULT_CHECKPOINT
+        if self.output.resolve() == self.init.resolve():
+            raise UserError("--out must differ from --init-checkpoint (the run writes its own checkpoint)")
+        state = self.output / STATE_DIR / PROGRESS_FILE
+        if config.resume and not state.is_file():
+            raise UserError(f"--resume: no saved training state in {self.output / STATE_DIR}")
+        if not config.resume and state.is_file():
+            raise UserError(f"{self.output} holds a run already: add --resume to continue it, or choose another --out")
+        self.accelerator = Accelerator()
+        set_seed(config.seed)
+
+    def run(self) -> Path:
+        c, acc = self.config, self.accelerator
+        started = time.time()
+        ckpt = load_checkpoint(self.init)
+        base, tokenizer = load_base(ckpt.config.base_model, acc.device, torch.float32)
+        add_frag_token(tokenizer)
+        fit_embeddings(base, tokenizer)
+        data = _build_data(c, tokenizer)
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(base, LoraConfig(r=c.lora_rank, lora_alpha=c.lora_alpha, lora_dropout=0.0,
+                                                target_modules="all-linear"))
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=c.lr, weight_decay=0.0)
+        per_step = acc.num_processes
+        total = max(1, int(len(data.train_batches) * c.epochs) // per_step)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total, c.warmup_ratio))
+        model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+        progress = self._resume()
+        step, tokens, spent = progress["step"], progress["tokens"], progress["seconds"]
+        if "heldout_before" not in progress:  # the untuned model's held-out loss, measured once per run
+            progress["heldout_before"] = self.heldout_loss(model, data.heldout, pad_id)
+        self.heldout_before = progress["heldout_before"]
+        history: list[dict[str, Any]] = progress.get("history", [])
+        budget = c.max_minutes * 60 if c.max_minutes > 0 else math.inf
+        bar = tqdm(total=total, initial=step, desc="sft", unit="step", disable=not acc.is_local_main_process)
+        run_start = last_save = time.time()
+        model.train()
+        batches = iterate_steps(data.train_batches, c.seed, step * per_step, total * per_step)
+        for index, batch in batches:
+            if index % per_step != acc.process_index:
+                continue
+            tensors = {k: v.to(acc.device) for k, v in collate(batch, pad_id).items()}
+            loss = model(**tensors).loss
+            acc.backward(loss)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            tokens += int(tensors["attention_mask"].sum()) * per_step
+            elapsed = time.time() - run_start
+            history.append({"step": step, "loss": round(loss.item(), 4)})
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens / max(1e-9, spent + elapsed):.0f}")
+            if time.time() - last_save >= c.save_minutes * 60 and step < total:
+                self._save(model, tokenizer, ckpt, data, step, tokens, spent + elapsed, history, started)
+                last_save = time.time()
+            if elapsed >= budget:
+                bar.write(f"sft: time budget of {c.max_minutes:g} min reached at step {step}/{total}; "
+                          f"continue with --resume")
+                break
+        bar.close()
+        seconds = spent + (time.time() - run_start)
+        self._save(model, tokenizer, ckpt, data, step, tokens, seconds, history, started, total=total)
+        return self.output
+
+    # -- evaluation ----------------------------------------------------------------------------------
+    def heldout_loss(self, model: torch.nn.Module, examples: list[Example], pad_id: int) -> float | None:
+        """Mean answer-token loss over the held-out pairs (token-weighted, not batch-weighted)."""
+        if not examples:
+            return None
+        model.eval()
+        total_loss, total_tokens = 0.0, 0
+        with torch.no_grad():
+            for batch in length_batches(examples, self.config.batch_tokens):
+                tensors = {k: v.to(self.accelerator.device) for k, v in collate(batch, pad_id).items()}
+                n = int((tensors["labels"][:, 1:] != -100).sum())
+                total_loss += model(**tensors).loss.item() * n
+                total_tokens += n
+        model.train()
+        return round(total_loss / max(1, total_tokens), 4)
+
+    # -- state ---------------------------------------------------------------------------------------
+    def _resume(self) -> dict[str, Any]:
+        if not self.config.resume:
+            return {"step": 0, "tokens": 0, "seconds": 0.0}
+        directory = self.output / STATE_DIR
+        self.accelerator.load_state(str(directory))
+        return json.loads((directory / PROGRESS_FILE).read_text())
+
+    def _save(self, model: torch.nn.Module, tokenizer: Any, ckpt: Any, data: _Data, step: int, tokens: int,
+              seconds: float, history: list[dict[str, Any]], started: float, total: int | None = None) -> None:
+        """The resumable state (accelerate's own format: optimizer, scheduler, RNG; scratch data that is
+        only ever read back by `--resume` of this output directory) and a loadable checkpoint."""
+        acc = self.accelerator
+        directory = self.output / STATE_DIR
+        acc.save_state(str(directory))
+        if not acc.is_main_process:
+            return
+        (directory / PROGRESS_FILE).write_text(json.dumps(
+            {"step": step, "tokens": tokens, "seconds": round(seconds, 1), "history": history,
+             "heldout_before": self.heldout_before}) + "\n")
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        heldout = self.heldout_loss(model, data.heldout, pad_id) if total is not None else None
+        self._write_checkpoint(acc.unwrap_model(model), tokenizer, ckpt, data, step, tokens, seconds, history,
+                               heldout, total)
+
+    def _write_checkpoint(self, model: Any, tokenizer: Any, ckpt: Any, data: _Data, step: int, tokens: int,
+                          seconds: float, history: list[dict[str, Any]], heldout: float | None,
+                          total: int | None) -> None:
+        """The init checkpoint's heads and tokenizer, this run's adapter, and its provenance."""
+        for item in self.init.iterdir():
+            if item.is_file() and item.name != CONFIG_FILE:
+                shutil.copy2(item, self.output / item.name)
+        model.save_pretrained(str(self.output / ADAPTER_DIR), save_embedding_layers=False)
+        config = json.loads((self.init / CONFIG_FILE).read_text())
+        losses = [h["loss"] for h in history]
+        config.setdefault("provenance", {})["sft"] = {
+            "command": self.config.command, "settings": asdict(self.config), "data": data.stats,
+            "steps": step, "planned_steps": total, "tokens_seen": tokens, "cpu_seconds_wall": round(seconds, 1),
+            "tokens_per_s": round(tokens / max(1e-9, seconds), 1), "processes": self.accelerator.num_processes,
+            "device": str(self.accelerator.device),
+            "first_loss": losses[0] if losses else None,
+            "last_100_mean_loss": round(sum(losses[-100:]) / len(losses[-100:]), 4) if losses else None,
+            "heldout_answer_loss_before": self.heldout_before, "heldout_answer_loss": heldout, "finished": total is not None and step >= total,
+        }
+        (self.output / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
