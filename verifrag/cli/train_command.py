@@ -12,8 +12,10 @@ import importlib
 from typing import Callable
 
 _DISPATCHED = {
-    "medusa": "Train Medusa heads (Medusa-1/-2) on the corpus.",
-    "salv": "SALV: rollouts, signal-aware verification and signal-level DPO.",
+    "sft": ("verifrag.training.sft.cli",
+            "Supervised tuning: instruction pairs (answer-only loss) and raw Verilog, LoRA on the base."),
+    "medusa": ("verifrag.training.medusa.cli", "Train Medusa heads (Medusa-1/-2) on the corpus."),
+    "salv": ("verifrag.training.salv.cli", "SALV: rollouts, signal-aware verification and signal-level DPO."),
 }
 
 
@@ -23,9 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             description="Build the Verilog training corpus: split, filter, deduplicate, split by file.")
     _add_data_arguments(data)
     data.set_defaults(_train_run=_run_data)
-    for name, help_text in _DISPATCHED.items():
+    for name, (module_name, help_text) in _DISPATCHED.items():
         try:
-            module = importlib.import_module(f"verifrag.training.{name}.cli")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError:
             continue
         step = steps.add_parser(name, help=help_text, description=help_text)
@@ -51,6 +53,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"Jaccard similarity that counts as a near duplicate (default {DEFAULT_THRESHOLD})")
     parser.add_argument("--num-perm", type=int, default=DEFAULT_NUM_PERM, help=f"MinHash permutations (default {DEFAULT_NUM_PERM})")
     parser.add_argument("--shingle", type=int, default=DEFAULT_SHINGLE, help=f"tokens per shingle (default {DEFAULT_SHINGLE})")
+    parser.add_argument("--benchmarks", action="append", default=[], metavar="DIR",
+                        help="VerilogEval-v2-layout directory (*_prompt.txt, *_ref.sv) to decontaminate against: "
+                             "records sharing code or problem-text n-grams are dropped (repeatable)")
+    parser.add_argument("--autovcoder", default=None, metavar="FILE.jsonl",
+                        help="AutoVCoder problems.jsonl: compiling references become instruction pairs, "
+                             "decontaminated and deduplicated like the modules")
     parser.add_argument("--tokenizer", default=None, metavar="BASE",
                         help="base model whose tokenizer counts tokens (HF dir or .gguf; default: the default base)")
     parser.add_argument("--no-token-stats", action="store_true", help="skip token and [FRAG] counts (no tokenizer load)")
@@ -92,6 +100,8 @@ def _run_data(args: argparse.Namespace) -> int:
         roots=tuple(roots), out=Path(args.out), seed=args.seed, heldout_fraction=args.heldout_fraction,
         max_chars=args.max_chars, progress=not args.no_progress,
         dedup=DedupConfig(args.dedup_threshold, args.num_perm, args.shingle, args.seed),
+        benchmarks=tuple(Path(d) for d in args.benchmarks),
+        autovcoder=Path(args.autovcoder) if args.autovcoder else None,
     )
     started = time.perf_counter()
     report = build_corpus(config, tokenizer)
@@ -99,7 +109,8 @@ def _run_data(args: argparse.Namespace) -> int:
     # Wall time lives apart from stats.json, which must be identical across runs with one seed.
     (config.out / "run.json").write_text(json.dumps({"seconds": round(seconds, 2)}) + "\n", encoding="utf-8")
     print(format_table(report))
-    print(f"\nwrote {config.out}/train.jsonl, heldout.jsonl, stats.json in {seconds:.1f} s")
+    print(f"\nwrote {config.out}/train.jsonl, heldout.jsonl, pairs.jsonl, pairs_heldout.jsonl, stats.json "
+          f"in {seconds:.1f} s")
     return 0
 
 
