@@ -116,7 +116,8 @@ def _records(path: Path) -> list[dict]:
 def test_pipeline_counts_every_drop_and_keeps_the_valid_modules(tmp_path: Path) -> None:
     report = _run(tmp_path)
     stages = {s["stage"]: s for s in report["stages"]}
-    assert [s["stage"] for s in report["stages"]] == ["read", "split", "structure", "syntax", "dedup", "write"]
+    assert [s["stage"] for s in report["stages"]] == ["read", "license", "split", "structure", "syntax", "decontam",
+                                                      "dedup", "write", "pairs", "autovcoder"]
     assert stages["read"]["out"] == 9
     assert stages["split"]["dropped"] == {"files_without_modules": 1}
     assert stages["structure"]["dropped"] == {"truncated": 1, "empty_or_comment_only": 1}
@@ -137,7 +138,7 @@ def test_no_file_contributes_to_both_splits(tmp_path: Path) -> None:
 def test_two_runs_with_one_seed_write_identical_files(tmp_path: Path) -> None:
     _run(tmp_path / "a", seed=7)
     _run(tmp_path / "b", seed=7)
-    for name in ("train.jsonl", "heldout.jsonl", "stats.json"):
+    for name in ("train.jsonl", "heldout.jsonl", "pairs.jsonl", "pairs_heldout.jsonl", "stats.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 

@@ -48,6 +48,7 @@ class ModuleUnit:
     defines: tuple[str, ...]  # `define names earlier in the file
     macros: tuple[str, ...]  # macros the module uses
     spec: str | None
+    license: str
 
 
 def _nbytes(text: str) -> int:
@@ -159,6 +160,7 @@ class _Splitter:
             defines=tuple(dict.fromkeys(self._defines)),
             macros=tuple(sorted(unit.macros)),
             spec=self._file.spec,
+            license=self._file.license,
         )
 
 

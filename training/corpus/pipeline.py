@@ -1,17 +1,23 @@
-"""`verifrag train data`: Verilog sources in, deduplicated standalone modules out as JSONL.
+"""`verifrag train data`: Verilog sources in, licensed, deduplicated, decontaminated modules and
+instruction pairs out as JSONL.
 
 Stages, each a generator so only one file's text and one module at a time are in memory (the
-near-duplicate index holds signatures only):
+duplicate indexes hold hashes and signatures only):
 
-  read -> split (modules) -> structure (truncated / empty / too long) -> syntax (parses alone)
-       -> dedup (MinHash-LSH) -> write (train/held-out by file; optional token counts)
+  read -> license (allowed licence) -> split (modules) -> structure (truncated / empty / too long)
+       -> syntax (parses alone) -> decontam (benchmark code and text n-grams)
+       -> dedup (exact, then MinHash-LSH) -> write (train/held-out by file; optional token counts)
+       -> pairs (header comment that describes behaviour -> module)
+  AutoVCoder problems -> autovcoder (compiles, decontam, the same dedup indexes) -> pairs
 
-Syntax checking comes before dedup so that a broken copy never takes the place of a valid one.
-Given the same inputs and seed, every output file is identical byte for byte.
+Syntax checking and decontamination come before dedup so that a broken or contaminated copy never
+takes the place of a clean one. Given the same inputs and seed, every output file is identical byte
+for byte.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -21,9 +27,12 @@ from typing import Any, Iterable, Iterator
 from tqdm import tqdm
 
 from verifrag.syntax.fragments import fragments
+from verifrag.training.corpus.decontam import BenchmarkIndex
 from verifrag.training.corpus.dedup import DedupConfig, NearDuplicateFilter
+from verifrag.training.corpus.licenses import allowed
 from verifrag.training.corpus.modules import ModuleUnit, split_modules
-from verifrag.training.corpus.records import to_record
+from verifrag.training.corpus.pairs import AUTOVCODER_LICENSE, mined_pair, module_start, pair, read_autovcoder
+from verifrag.training.corpus.records import describe, to_record
 from verifrag.training.corpus.sources import SourceFile, SourceRoot, iter_files, module_files
 from verifrag.training.corpus.split import HELDOUT, TRAIN, split_of
 from verifrag.training.corpus.stats import CorpusStats
@@ -31,8 +40,11 @@ from verifrag.training.corpus.syntax import Verdict, check_module
 
 DEFAULT_MAX_CHARS = 32_000  # ~10k tokens: longer modules (generated cores) exceed any training window
 DEFAULT_HELDOUT_FRACTION = 0.1
-STAGES = (("read", "files"), ("split", "files>modules"), ("structure", "modules"), ("syntax", "modules"),
-          ("dedup", "modules"), ("write", "modules"))
+STAGES = (("read", "files"), ("license", "files"), ("split", "files>modules"), ("structure", "modules"),
+          ("syntax", "modules"), ("decontam", "modules"), ("dedup", "modules"), ("write", "modules"),
+          ("pairs", "modules>pairs"), ("autovcoder", "problems"))
+PAIRS_FILE = {TRAIN: "pairs.jsonl", HELDOUT: "pairs_heldout.jsonl"}
+AUTOVCODER_SOURCE = "autovcoder"
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,8 @@ class CorpusConfig:
     max_chars: int = DEFAULT_MAX_CHARS  # 0 = no limit
     dedup: DedupConfig = field(default_factory=DedupConfig)
     progress: bool = True
+    benchmarks: tuple[Path, ...] = ()  # VerilogEval-v2-layout directories to decontaminate against
+    autovcoder: Path | None = None  # AutoVCoder problems.jsonl, turned into pairs
 
     def describe(self) -> dict[str, Any]:
         """What determines the output, for stats.json (no machine-specific paths)."""
@@ -53,6 +67,8 @@ class CorpusConfig:
             "heldout_fraction": self.heldout_fraction,
             "max_chars": self.max_chars,
             "dedup": asdict(self.dedup),
+            "benchmarks": [path.name for path in self.benchmarks],
+            "autovcoder": self.autovcoder.name if self.autovcoder else None,
         }
 
 
@@ -63,10 +79,14 @@ class _Kept:
 
 
 class _Pipeline:
-    def __init__(self, config: CorpusConfig, stats: CorpusStats) -> None:
+    def __init__(self, config: CorpusConfig, stats: CorpusStats, tokenizer: Any = None) -> None:
         self.config = config
         self.stats = stats
+        self._tokenizer = tokenizer
         self._bars: list[tqdm] = []
+        self.benchmarks = BenchmarkIndex.from_dirs(config.benchmarks) if config.benchmarks else None
+        self._exact: set[bytes] = set()
+        self._near = NearDuplicateFilter(config.dedup)
         # Registered up front so the report lists stages in pipeline order (generators start lazily).
         for name, unit in STAGES:
             stats.stage(name, unit)
@@ -76,6 +96,22 @@ class _Pipeline:
                    disable=not self.config.progress, dynamic_ncols=True)
         self._bars.append(bar)
         return iter(bar)
+
+    def tokens(self, text: str) -> int:
+        """Tokens of the text under the report's tokenizer (0 without one)."""
+        if self._tokenizer is None:
+            return 0
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def drop(self, stage: str, reason: str, source: str, text: str) -> None:
+        """Count a dropped item under its stage, reason and source, with its tokens."""
+        count = self.stats.stages[stage]
+        count.dropped[reason] += 1
+        tokens = self.tokens(text)
+        count.dropped_tokens[reason] += tokens
+        per_source = self.stats.source(source)
+        per_source[f"dropped_{stage}"] += 1
+        per_source[f"dropped_{stage}_tokens"] += tokens
 
     def close(self) -> None:
         for bar in self._bars:
@@ -88,6 +124,17 @@ class _Pipeline:
             count.seen += 1
             count.kept += 1
             self.stats.source(file.source)["files"] += 1
+            yield file
+
+    def license(self, files: Iterable[SourceFile]) -> Iterator[SourceFile]:
+        count = self.stats.stage("license", "files")
+        for file in files:
+            count.seen += 1
+            self.stats.source(file.source)[f"license:{file.license}"] += 1
+            if file.license_required and not allowed(file.license):
+                self.drop("license", f"license_{file.license}", file.source, file.text)
+                continue
+            count.kept += 1
             yield file
 
     def split(self, files: Iterable[SourceFile]) -> Iterator[ModuleUnit]:
@@ -108,11 +155,11 @@ class _Pipeline:
         for unit in self.bar(units, "structure"):
             count.seen += 1
             if not unit.complete:
-                count.dropped["truncated"] += 1
+                self.drop("structure", "truncated", unit.source, unit.text)
             elif unit.body_tokens == 0:
-                count.dropped["empty_or_comment_only"] += 1
+                self.drop("structure", "empty_or_comment_only", unit.source, unit.text)
             elif self.config.max_chars and len(unit.text) > self.config.max_chars:
-                count.dropped["too_long"] += 1
+                self.drop("structure", "too_long", unit.source, unit.text)
             else:
                 count.kept += 1
                 yield unit
@@ -126,19 +173,69 @@ class _Pipeline:
                 count.kept += 1
                 yield unit
             else:
-                count.dropped[verdict.value] += 1
+                self.drop("syntax", verdict.value, unit.source, unit.text)
+
+    def contamination(self, code: str, text: str) -> str | None:
+        """Why the record overlaps an evaluation problem (`benchmark_code`/`benchmark_text`), or None."""
+        if self.benchmarks is None:
+            return None
+        if self.benchmarks.code_overlap(code):
+            return "benchmark_code"
+        if text and self.benchmarks.text_overlap(text):
+            return "benchmark_text"
+        return None
+
+    def decontam(self, units: Iterable[ModuleUnit]) -> Iterator[ModuleUnit]:
+        count = self.stats.stage("decontam", "modules")
+        for unit in self.bar(units, "decontam"):
+            count.seen += 1
+            reason = self.contamination(unit.code, " ".join(filter(None, (describe(unit.header_comment), unit.spec))))
+            if reason:
+                self.drop("decontam", reason, unit.source, unit.text)
+            else:
+                count.kept += 1
+                yield unit
+
+    def duplicate(self, tokens: tuple[str, ...]) -> str | None:
+        """`exact_duplicate` or `near_duplicate` against everything admitted so far; None admits it."""
+        digest = hashlib.sha256("\x1f".join(tokens).encode()).digest()
+        if digest in self._exact:
+            return "exact_duplicate"
+        if not self._near.admit(tokens):
+            return "near_duplicate"
+        self._exact.add(digest)
+        return None
 
     def dedup(self, units: Iterable[ModuleUnit]) -> Iterator[_Kept]:
         count = self.stats.stage("dedup", "modules")
-        index = NearDuplicateFilter(self.config.dedup)
         for unit in self.bar(units, "dedup"):
             count.seen += 1
             tokens = tuple(f.text for f in fragments(unit.code))
-            if index.admit(tokens):
+            reason = self.duplicate(tokens)
+            if reason:
+                self.drop("dedup", reason, unit.source, unit.text)
+            else:
                 count.kept += 1
                 yield _Kept(unit, tokens)
-            else:
-                count.dropped["near_duplicate"] += 1
+
+    def autovcoder(self, path: Path) -> Iterator[dict[str, Any]]:
+        """AutoVCoder problems as pairs: compiling references only, decontaminated and deduplicated
+        against everything the corpus already holds."""
+        count = self.stats.stage("autovcoder", "problems")
+        for problem in self.bar(read_autovcoder(path), "autovcoder"):
+            count.seen += 1
+            self.stats.source(AUTOVCODER_SOURCE)["found"] += 1
+            answer = module_start(problem.reference)
+            if not problem.compiles or answer is None:
+                self.drop("autovcoder", "not_compiling", AUTOVCODER_SOURCE, problem.reference)
+                continue
+            reason = self.contamination(answer, problem.problem) or self.duplicate(
+                tuple(f.text for f in fragments(answer)))
+            if reason:
+                self.drop("autovcoder", reason, AUTOVCODER_SOURCE, problem.reference)
+                continue
+            count.kept += 1
+            yield pair(problem.problem, answer, AUTOVCODER_SOURCE, problem.id, AUTOVCODER_LICENSE)
 
 
 def _record_ids(kept: Iterable[_Kept]) -> Iterator[tuple[_Kept, str]]:
@@ -153,7 +250,8 @@ def _record_ids(kept: Iterable[_Kept]) -> Iterator[tuple[_Kept, str]]:
 
 
 def build_corpus(config: CorpusConfig, tokenizer: Any = None) -> dict[str, Any]:
-    """Run every stage, write train.jsonl, heldout.jsonl and stats.json under `config.out`; return the report.
+    """Run every stage, write train.jsonl, heldout.jsonl, pairs.jsonl, pairs_heldout.jsonl and stats.json
+    under `config.out`; return the report.
 
     With a tokenizer (one that has `[FRAG]`), the report also counts tokens and the `[FRAG]` tokens
     each insertion rule would add.
@@ -164,20 +262,33 @@ def build_corpus(config: CorpusConfig, tokenizer: Any = None) -> dict[str, Any]:
         from verifrag.training.frag_insertion import frag_counts
     config.out.mkdir(parents=True, exist_ok=True)
     stats = CorpusStats()
-    pipeline = _Pipeline(config, stats)
+    pipeline = _Pipeline(config, stats, tokenizer)
     write = stats.stage("write", "modules")
+    mining = stats.stage("pairs", "modules>pairs")
     for split in (TRAIN, HELDOUT):
         stats.split(split)
     outputs = {split: (config.out / f"{split}.jsonl").open("w", encoding="utf-8") for split in (TRAIN, HELDOUT)}
+    pairs = {split: (config.out / PAIRS_FILE[split]).open("w", encoding="utf-8") for split in (TRAIN, HELDOUT)}
     try:
-        kept = pipeline.dedup(pipeline.syntax(pipeline.structure(pipeline.split(pipeline.read()))))
+        files = pipeline.license(pipeline.read())
+        kept = pipeline.dedup(pipeline.decontam(pipeline.syntax(pipeline.structure(pipeline.split(files)))))
         for item, record_id in pipeline.bar(_record_ids(kept), "write"):
             unit = item.unit
             split = split_of(unit.source, unit.file, config.seed, config.heldout_fraction)
-            outputs[split].write(json.dumps(to_record(unit, record_id), ensure_ascii=False) + "\n")
+            record = to_record(unit, record_id)
+            outputs[split].write(json.dumps(record, ensure_ascii=False) + "\n")
+            mined, verdict = mined_pair(unit)
+            mining.seen += 1
+            if mined is None:
+                mining.dropped[verdict.value] += 1
+            else:
+                mining.kept += 1
+                stats.source(unit.source)[f"pairs_{split}"] += 1
+                pairs[split].write(json.dumps(mined, ensure_ascii=False) + "\n")
             write.seen += 1
             write.kept += 1
             stats.source(unit.source)["kept"] += 1
+            stats.source(unit.source)["kept_tokens"] += pipeline.tokens(unit.text)
             counts = stats.split(split)
             counts.files.add(f"{unit.source}/{unit.file}")
             counts.modules += 1
@@ -188,8 +299,15 @@ def build_corpus(config: CorpusConfig, tokenizer: Any = None) -> dict[str, Any]:
                 counts.tokens += tokens
                 counts.frag_hidden += hidden
                 counts.frag_every += every
+        if config.autovcoder is not None:
+            # Problems are not files: they all go to the training pairs; `verifrag train sft` holds
+            # some out by hash for its own held-out loss.
+            for problem_pair in pipeline.autovcoder(config.autovcoder):
+                stats.source(AUTOVCODER_SOURCE)["pairs_train"] += 1
+                stats.source(AUTOVCODER_SOURCE)["kept_tokens"] += pipeline.tokens(problem_pair["answer"])
+                pairs[TRAIN].write(json.dumps(problem_pair, ensure_ascii=False) + "\n")
     finally:
-        for handle in outputs.values():
+        for handle in (*outputs.values(), *pairs.values()):
             handle.close()
         pipeline.close()
     report = stats.as_dict(config.describe(), with_tokens=tokenizer is not None)

@@ -50,6 +50,7 @@ def to_record(unit: ModuleUnit, record_id: str) -> dict[str, Any]:
         "source": unit.source,
         "file": unit.file,
         "module": unit.name,
+        "license": unit.license,
         "instruction": instruction_for(unit),
         "input": unit.interface,
         "output": unit.code,

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from verifrag.errors import UserError
 from verifrag.syntax.source import decode_source
+from verifrag.training.corpus.licenses import UNKNOWN, license_of
 
 # Module sources only: headers (.vh/.svh) hold macros and parameters, not modules, and are
 # recorded as `include context by the splitter instead.
@@ -32,6 +33,8 @@ class SourceFile:
     path: str
     text: str
     spec: str | None  # a sibling `<stem>.txt`/`<stem>.md` describing the file, used as the instruction
+    license: str = UNKNOWN  # SPDX-style identifier (see corpus.licenses)
+    license_required: bool = False  # drop the file unless its licence is allowed (package sources)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class SourceRoot:
 
     name: str
     root: Path
+    # Published packages must show an allowed licence; a user's own directory is the user's call.
+    license_required: bool = False
 
 
 def installed_packages() -> list[str]:
@@ -61,7 +66,8 @@ def package_root(name: str) -> SourceRoot:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise UserError(f"package {name!r} is not installed (try: pip install {name.replace('_', '-')})")
-    return SourceRoot(name.strip().lower().replace("_", "-"), Path(next(iter(spec.submodule_search_locations))))
+    return SourceRoot(name.strip().lower().replace("_", "-"), Path(next(iter(spec.submodule_search_locations))),
+                      license_required=True)
 
 
 def directory_root(path: str) -> SourceRoot:
@@ -92,4 +98,6 @@ def iter_files(roots: Iterable[SourceRoot]) -> Iterator[SourceFile]:
     for root in roots:
         for path in module_files(root):
             text = decode_source(path.read_bytes())
-            yield SourceFile(root.name, path.relative_to(root.root).as_posix(), text, _read_spec(path))
+            relative = path.relative_to(root.root).as_posix()
+            yield SourceFile(root.name, relative, text, _read_spec(path), license_of(root.root, relative, text),
+                             root.license_required)

@@ -18,9 +18,14 @@ class StageCount:
     seen: int = 0
     kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    dropped_tokens: Counter[str] = field(default_factory=Counter)  # tokens of the dropped items, per reason
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"stage": self.name, "unit": self.unit, "in": self.seen, "out": self.kept, "dropped": dict(sorted(self.dropped.items()))}
+    def as_dict(self, with_tokens: bool = False) -> dict[str, Any]:
+        counts = {"stage": self.name, "unit": self.unit, "in": self.seen, "out": self.kept,
+                  "dropped": dict(sorted(self.dropped.items()))}
+        if with_tokens:
+            counts["dropped_tokens"] = {why: self.dropped_tokens[why] for why in sorted(self.dropped)}
+        return counts
 
 
 @dataclass
@@ -58,7 +63,7 @@ class CorpusStats:
     def as_dict(self, config: dict[str, Any], with_tokens: bool) -> dict[str, Any]:
         return {
             "config": config,
-            "stages": [stage.as_dict() for stage in self.stages.values()],
+            "stages": [stage.as_dict(with_tokens) for stage in self.stages.values()],
             "splits": {name: split.as_dict(with_tokens) for name, split in sorted(self.splits.items())},
             "sources": {name: dict(counts) for name, counts in sorted(self.sources.items())},
         }
@@ -77,7 +82,9 @@ def format_table(report: dict[str, Any]) -> str:
     for name, split in report["splits"].items():
         lines.append(f"{name:<10} " + " ".join(f"{split.get(c, 0):>12}" for c in present))
     lines.append("")
-    lines.append(f"{'source':<28} {'files':>6} {'found':>6} {'kept':>6}")
+    lines.append(f"{'source':<28} {'files':>6} {'found':>6} {'kept':>6} {'tokens':>9} {'pairs':>6}")
     for name, counts in report["sources"].items():
-        lines.append(f"{name:<28} {counts.get('files', 0):>6} {counts.get('found', 0):>6} {counts.get('kept', 0):>6}")
+        pairs = counts.get("pairs_train", 0) + counts.get("pairs_heldout", 0)
+        lines.append(f"{name:<28} {counts.get('files', 0):>6} {counts.get('found', 0):>6} {counts.get('kept', 0):>6}"
+                     f" {counts.get('kept_tokens', 0):>9} {pairs:>6}")
     return "\n".join(lines)
