@@ -159,11 +159,14 @@ def crash_message(tool: str, done: Completed, log: str) -> tuple[str, str]:
 
 
 class Workspace:
-    """A fresh temporary folder for one sample, writable by the isolated processes, removed afterwards."""
+    """A fresh temporary folder for one sample, writable by the isolated processes, removed afterwards.
 
-    def __init__(self, limits: Limits) -> None:
+    `mode` forces an isolation mode ("bwrap", "unshare", "none") instead of the best available one.
+    """
+
+    def __init__(self, limits: Limits, mode: str | None = None) -> None:
         self.limits = limits
-        self.mode = isolation.mode(limits.isolate)
+        self.mode = mode or isolation.mode(limits.isolate)
         self._tmp = tempfile.TemporaryDirectory(prefix="verifrag-sim-")
         self.path = Path(self._tmp.name)
         if self.mode == "unshare" and os.geteuid() == 0:
