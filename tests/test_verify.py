@@ -168,3 +168,15 @@ def test_cli_missing_file_is_a_user_error(tmp_path) -> None:
     args = parser.parse_args(["--reference", str(tmp_path / "nope.v"), "--candidate", str(tmp_path / "nope.v")])
     with pytest.raises(UserError, match="not found"):
         verify_command.run(args)
+
+
+def test_cli_no_isolation_is_an_unsafe_but_working_escape_hatch(tmp_path, capsys, monkeypatch) -> None:
+    from verifrag.simulation import isolation
+
+    monkeypatch.setattr(isolation, "_warned", set())
+    assert _run_cli(tmp_path, COMBINATIONAL, COMBINATIONAL, "--no-isolation", "--vectors", "4") == 0
+    evil = COMBINATIONAL.replace("endmodule", '  initial \\$system ("true");\nendmodule')
+    assert _run_cli(tmp_path, COMBINATIONAL, evil, "--no-isolation") == verify_command.EXIT_NOT_CORRECT
+    captured = capsys.readouterr()
+    assert "status: refused" in captured.out
+    assert captured.err.count("simulation isolation is OFF") == 1

@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rollouts.add_argument("--seed", type=int, default=0, help="sample i is seeded with seed + i; also DPO's seed")
     pairs = parser.add_argument_group("pairs")
     pairs.add_argument("--vectors", type=int, default=256, help="random test vectors per verification")
-    pairs.add_argument("--sim-timeout", type=float, default=20.0, metavar="S", help="simulation time limit")
+    pairs.add_argument("--sim-timeout", type=float, default=20.0, metavar="S", help="simulation limit in CPU seconds")
+    pairs.add_argument("--no-isolation", action="store_true",
+                       help="UNSAFE: simulate without bubblewrap/unshare isolation (screening and limits stay)")
     train = parser.add_argument_group("train")
     train.add_argument("--level", choices=("signal", "module"), default="signal",
                        help="signal: contrasted signals' tokens only (SALV); module: whole completions (ablation)")
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"salv: {len(tasks)} prompts ({skipped} skipped) x {args.samples} samples", file=sys.stderr)
         run_rollouts(tasks, work, settings, progress=progress)
     if args.stage in ("pairs", "all"):
-        stats = pairs_stage(work, vectors=args.vectors, limits=Limits(run_seconds=args.sim_timeout),
+        stats = pairs_stage(work, vectors=args.vectors, limits=Limits(run_seconds=args.sim_timeout, isolate=not args.no_isolation),
                             progress=progress)
         print(json.dumps(stats, indent=2))
     if args.stage in ("train", "all"):

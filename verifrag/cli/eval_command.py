@@ -1,4 +1,5 @@
-"""`verifrag eval`: pass@k on VerilogEval-layout problems, judged with iverilog in the sandbox."""
+"""`verifrag eval`: pass@k on VerilogEval-layout problems, judged with iverilog in the sandbox; or, with
+`--next-line`, next-line completion (RTL-Repo metric) and `--perplexity` on the user's own files."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--problems", required=True, metavar="DIR", help="VerilogEval-v2-layout problem folder")
-    source = parser.add_mutually_exclusive_group(required=True)
+    parser.add_argument("--problems", metavar="DIR", help="VerilogEval-v2-layout problem folder")
+    parser.add_argument("--next-line", metavar="PATH",
+                        help="instead of --problems: next-line completion on a directory of .v/.sv files or a corpus "
+                             ".jsonl (id, text): exact match and edit similarity (model: --checkpoint, default the "
+                             "bundled one; resumable with --output FILE.jsonl)")
+    parser.add_argument("--perplexity", action="store_true", help="with --next-line: also the files' perplexity")
+    parser.add_argument("--seed", type=int, default=0, help="with --next-line: seed of the cut lines (default 0)")
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--samples", metavar="FILE.jsonl", help='one {"task_id", "completion"} object a line')
     source.add_argument("--checkpoint", metavar="DIR", help="generate samples with this checkpoint")
     parser.add_argument("--n", type=int, default=1, help="samples per problem when generating (default 1)")
@@ -27,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N problems (sorted by id)")
     parser.add_argument("--k", default="1", metavar="1,5,10", help="comma-separated k values for pass@k")
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="parallel judges (default: CPU count)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="simulation time limit per sample")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                        help="simulation limit per sample in CPU seconds (a wall-clock backstop is 10x that)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="UNSAFE: run iverilog/vvp without bubblewrap/unshare isolation (screening and limits stay)")
     parser.add_argument("--output", metavar="FILE",
                         help="write the JSON report here; generated samples (FILE.samples.jsonl) and judgements "
                              "(FILE.results.jsonl) go beside it, and a rerun reuses both")
@@ -76,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     from verifrag.evaluation.samples import read_samples
     from verifrag.simulation.sandbox import Limits
 
+    if args.next_line:
+        return _run_next_line(args)
+    if not args.problems or not (args.samples or args.checkpoint):
+        raise UserError("give --problems DIR with --samples FILE or --checkpoint DIR (or --next-line PATH)")
     ks = _ks(args.k)
     directory = Path(args.problems)
     if not directory.is_dir():
@@ -106,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         cache = Path(f"{output}.results.jsonl") if output else None
     report = evaluate(problems, samples, ks=ks, workers=args.workers, cache_path=cache,
-                      limits=Limits(run_seconds=args.timeout), progress=sys.stderr.isatty()).to_json()
+                      limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation), progress=sys.stderr.isatty()).to_json()
     if not report["problems"]:
         raise UserError("no sample matches a problem of this folder (check the task_id values)")
     text = json.dumps(report, indent=2)
@@ -120,4 +134,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"syntax valid: {report['syntax_valid']:.4f} over {report['samples']} samples, {report['problems']} problems")
         if report["simulator_limited"]:
             print(f"simulator-limited (iverilog 11 cannot run the reference): {', '.join(report['simulator_limited'])}")
+    return 0
+
+
+def _run_next_line(args: argparse.Namespace) -> int:
+    """Next-line exact match / edit similarity (and perplexity) over the files under --next-line."""
+    import json
+
+    from verifrag.errors import UserError
+    from verifrag.evaluation.next_line import make_task, perplexity, read_sources, run_next_line, summarize
+    from verifrag.model.engine import Engine
+
+    if args.problems or args.samples:
+        raise UserError("--next-line takes no --problems or --samples")
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be 1 or more")
+    sources = read_sources(args.next_line)[: args.limit]
+    tasks = [task for task in (make_task(source, args.seed) for source in sources) if task is not None]
+    if not tasks:
+        raise UserError(f"no file with a code line to cut under {args.next_line}")
+    engine = Engine.load(args.checkpoint, dtype=args.dtype)
+    output = Path(args.output) if args.output else None
+    results = list(run_next_line(engine, tasks, args.decoder, output))
+    report = {"next_line": summarize(results), "seed": args.seed, "decoder": args.decoder}
+    if args.perplexity:
+        report["perplexity"] = perplexity(engine, sources)
+    text = json.dumps(report, indent=None if args.json else 2)
+    print(text)
     return 0

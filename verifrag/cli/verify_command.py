@@ -25,7 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vectors", type=int, default=256, metavar="N", help="random input vectors (default 256)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the random vectors (default 0)")
     parser.add_argument("--top", default=None, help="reference module to test when the file has several tops")
-    parser.add_argument("--timeout", type=float, default=20.0, metavar="S", help="simulation time limit in seconds")
+    parser.add_argument("--timeout", type=float, default=20.0, metavar="S",
+                        help="simulation limit in CPU seconds (a wall-clock backstop is 10x that)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="UNSAFE: run iverilog/vvp without bubblewrap/unshare isolation (screening and limits stay)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     candidate = _read(args.candidate, "candidate")
     try:
         result = verify(reference, candidate, vectors=args.vectors, seed=args.seed, top=args.top,
-                        limits=Limits(run_seconds=args.timeout))
+                        limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation))
     except InterfaceError as exc:
         raise UserError(str(exc)) from None
     if args.json:
