@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--heldout-fraction", type=float, default=d.heldout_fraction)
     a("--output", "-o", dest="output_dir", required=True, help="checkpoint directory to write")
     a("--base-model", default=None, help="HF directory or .gguf (default: the bundled SmolLM2-135M)")
+    a("--base-checkpoint", default=None, metavar="DIR",
+      help="train heads on this checkpoint's tuned base (its adapter merged); the output keeps that adapter")
     a("--stage", choices=("heads", "joint"), default=d.stage, help="heads: Medusa-1 (frozen base); joint: Medusa-2")
     a("--base-tuning", choices=("lora", "full"), default=d.base_tuning, help="joint stage: LoRA adapter or all weights")
     a("--lora-rank", type=int, default=d.lora_rank)

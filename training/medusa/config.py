@@ -13,6 +13,7 @@ class MedusaTrainConfig:
     heldout: list[str] = field(default_factory=list)  # empty: split `heldout_fraction` off `data`
     heldout_fraction: float = 0.05
     base_model: str | None = None  # None: DEFAULT_BASE
+    base_checkpoint: str | None = None  # heads stage on a tuned base: this checkpoint's base with its adapter merged
     stage: str = "heads"  # "heads" (Medusa-1, frozen base) or "joint" (Medusa-2)
     base_tuning: str = "lora"  # joint only: "lora" (peft) or "full"
     lora_rank: int = 8

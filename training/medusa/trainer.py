@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -160,7 +161,7 @@ class MedusaTrainer:
     # -- run --------------------------------------------------------------------------------------
     def run(self) -> Path:
         c, acc = self.config, self.accelerator
-        base, tokenizer = load_base(c.base_model, acc.device, torch.float32)
+        base, tokenizer = self._load_base()
         frag_id = add_frag_token(tokenizer)
         fit_embeddings(base, tokenizer)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -236,10 +237,24 @@ class MedusaTrainer:
         return self._write_checkpoint(objective, tokenizer, frag_id, scores, train.stats, heldout.stats, step,
                                       resumed_from, history, active)
 
+    def _load_base(self) -> tuple[nn.Module, Any]:
+        """The plain base, or a tuned checkpoint's base exactly as the decoders see it (rows applied,
+        adapter merged), so the heads learn the hidden states they will be used on."""
+        c = self.config
+        if c.base_checkpoint is None:
+            return load_base(c.base_model, self.accelerator.device, torch.float32)
+        if c.stage != "heads" or c.base_model:
+            raise UserError("--base-checkpoint trains heads on a tuned base: use it with --stage heads and no --base-model")
+        from verifrag.model.engine import Engine
+
+        engine = Engine.load(c.base_checkpoint, device=str(self.accelerator.device), dtype="float32")
+        self.tuned = engine.checkpoint
+        return engine.lm.model, engine.lm.tokenizer
+
     def _cached_train(self, base: nn.Module, windows: list[Window], pad_id: int
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c = self.config
-        key = json.dumps({"base": c.base_model or DEFAULT_BASE, "data": c.data, "labels": c.labels, "heads": c.num_heads,
+        key = json.dumps({"base": c.base_model or DEFAULT_BASE, "tuned": c.base_checkpoint, "data": c.data, "labels": c.labels, "heads": c.num_heads,
                           "seq_len": c.seq_len, "tokens": c.max_train_tokens, "seed": c.seed,
                           "windows": len(windows), "competitors": c.competitors}, sort_keys=True)
         path = Path(c.hidden_cache).expanduser() if c.hidden_cache else None
@@ -338,6 +353,13 @@ class MedusaTrainer:
                                   head_acceptance=[[round(v, 5) for v in row] for row in rates], provenance=provenance)
         # The heads learnt to rank only the candidate vocabulary; the decoder drafts over the same ids.
         inner.heads.set_candidates(active)
+        if c.base_checkpoint is not None:
+            config.base_model = self.tuned.config.base_model
+            config.frag_trained = self.tuned.config.frag_trained
+            rows = dict(self.tuned.embedding_rows)
+            if self.tuned.adapter_dir is not None:
+                shutil.copytree(self.tuned.adapter_dir, self.output / ADAPTER_DIR, dirs_exist_ok=True)
+            config.provenance["base_checkpoint"] = self.tuned.config.provenance
         save_checkpoint(self.output, config, inner.heads, tokenizer, embedding_rows=rows or None)
         return self.output
 

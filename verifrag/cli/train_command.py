@@ -14,6 +14,8 @@ from typing import Callable
 _DISPATCHED = {
     "sft": ("verifrag.training.sft.cli",
             "Supervised tuning: instruction pairs (answer-only loss) and raw Verilog, LoRA on the base."),
+    "distill": ("verifrag.training.medusa.distill_cli",
+                "Self-distillation: a tuned checkpoint's own continuations, as Medusa training text."),
     "medusa": ("verifrag.training.medusa.cli", "Train Medusa heads (Medusa-1/-2) on the corpus."),
     "salv": ("verifrag.training.salv.cli", "SALV: rollouts, signal-aware verification and signal-level DPO."),
 }
