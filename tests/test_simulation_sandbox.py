@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from verifrag.simulation.renaming import rename_modules, top_modules
-from verifrag.simulation.sandbox import Limits, simulate
+from verifrag.simulation.sandbox import Limits, simulate, wall_backstop
 from verifrag.simulation.screening import screen
 
 
@@ -40,6 +40,14 @@ def test_simulate_reports_output_compile_errors_and_timeouts() -> None:
     assert broken.status == "compile_error" and "syntax error" in broken.compile_log
     spin = simulate({"a.v": "module t; initial while (1) ; endmodule\n"}, "t", limits=Limits(run_seconds=1.0))
     assert spin.status == "timeout"
+
+
+def test_time_limit_counts_cpu_seconds_not_wall_clock() -> None:
+    """The spinning simulator is stopped by RLIMIT_CPU (SIGXCPU), so waiting for a busy CPU costs nothing."""
+    spin = simulate({"a.v": "module t; initial while (1) ; endmodule\n"}, "t", limits=Limits(run_seconds=1.0))
+    assert spin.status == "timeout" and spin.details == {"phase": "run", "clock": "cpu"}
+    assert spin.message == "simulation timed out after 1 s of CPU time"
+    assert wall_backstop(20.0) == 200.0
 
 
 def test_simulate_caps_output() -> None:
