@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from verifrag.evaluation.judge import ResultFormatError, mark_testbench
+
 from verifrag.simulation.renaming import rename_modules, top_modules
 from verifrag.simulation.sandbox import Limits, simulate, wall_backstop
 from verifrag.simulation.screening import screen
@@ -72,3 +76,22 @@ def test_rename_touches_declarations_and_instances_only() -> None:
     assert mapping == {"sub": "sub_x", "top": "top_x"}
     assert "module sub_x(" in renamed and "sub_x u(" in renamed and "module top_x(" in renamed
     assert '"sub top"' in renamed and "// sub\n" in renamed
+
+
+def test_screening_has_no_false_refusals_on_ordinary_rtl() -> None:
+    code = """module top(input [3:0] a, output [3:0] y, output r);
+  real k = 1.5e3;
+  sub u0(.a(a), .y(y));
+  sub u1(.*);
+  assign r = (a == 4'b1x_0) ? 1'b1 : 1'b0;
+  initial $display("a.b $fopen \\\\$system %d", $random);
+endmodule
+"""
+    assert screen(code) == []
+
+
+def test_judge_rewrites_exactly_one_verilogeval_result_format() -> None:
+    test = 'final $display("Mismatches: %1d in %1d samples", e, n);\n'
+    assert mark_testbench(test, "VFabc") == 'final $display("VFabc Mismatches: %1d in %1d samples", e, n);\n'
+    with pytest.raises(ResultFormatError):
+        mark_testbench(test + test, "VFabc")
