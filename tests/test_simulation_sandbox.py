@@ -1,11 +1,10 @@
-"""The sandbox and the screening in front of it (real iverilog, real pyslang lexer)."""
+"""The sandbox and the screening in front of it (real iverilog, real bubblewrap where it starts)."""
 
 from __future__ import annotations
 
 import pytest
 
 from verifrag.evaluation.judge import ResultFormatError, mark_testbench
-
 from verifrag.simulation.renaming import rename_modules, top_modules
 from verifrag.simulation.sandbox import Limits, simulate, wall_backstop
 from verifrag.simulation.screening import screen
