@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from lsprotocol import types
@@ -93,7 +94,7 @@ class VeriFragServer(LanguageServer):
         self.worker: ModelWorker | None = None
         self.requests: dict[Any, CancelToken] = {}  # JSON-RPC id -> token of a model job in flight
         self.latest: dict[str, CancelToken] = {}  # document -> its newest completion's token
-        self.diagnostics = DiagnosticsScheduler(self._publish, self.snapshot, self.open_texts)
+        self.diagnostics = DiagnosticsScheduler(self._publish, self.snapshot, self.open_texts, self.root, self.warn)
 
     # transport -----------------------------------------------------------------------------------
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -138,6 +139,14 @@ class VeriFragServer(LanguageServer):
     def snapshot(self, uri: str) -> tuple[int | None, str] | None:
         document = self.workspace.text_documents.get(uri)
         return None if document is None else (document.version, document.source)
+
+    def root(self) -> Path:
+        """The workspace root folder (relative include directories start there), else the server's cwd."""
+        root = self.workspace.root_path if self.protocol.initialize_seen else None
+        return Path(root) if root else Path.cwd()
+
+    def warn(self, message: str) -> None:
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
     def open_texts(self) -> dict[str, str]:
         return {uri: doc.source for uri, doc in self.workspace.text_documents.items()}
@@ -216,6 +225,7 @@ def create_server(config: ServerConfig) -> VeriFragServer:
     def shutdown(ls: VeriFragServer, params: None) -> None:
         if ls.worker is not None:
             ls.worker.shutdown()
+        ls.diagnostics.close()
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: VeriFragServer, params: types.DidChangeConfigurationParams) -> None:
@@ -235,6 +245,7 @@ def create_server(config: ServerConfig) -> VeriFragServer:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: VeriFragServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.diagnostics.changed(params.text_document.uri, ls.config)  # parse errors at once, even if elaboration is slow
         await ls.diagnostics.elaborate(ls.config)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)

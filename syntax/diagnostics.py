@@ -134,7 +134,8 @@ def semantic_diagnostics(
     """
     manager = pyslang.SourceManager()
     for directory in include_dirs:
-        manager.addUserDirectories(str(directory))
+        if Path(directory).is_dir():  # pyslang raises FileNotFoundError on a missing one
+            manager.addUserDirectories(str(directory))
     compilation = ast.Compilation()
     positions: dict[int, _Positions] = {}
     buffer_names: dict[int, str] = {}
