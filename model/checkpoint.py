@@ -8,13 +8,14 @@ Layout (DESIGN.md section 3):
 - `embedding_rows.safetensors` (optional): trained rows of new tokens, e.g. `[FRAG]`.
 - `adapter/` (optional): a PEFT LoRA adapter for the base (Medusa-2 or SALV), merged at load time.
 
-Only JSON and safetensors are ever read: nothing here unpickles.
+Only JSON and safetensors are ever read: nothing here unpickles. `verifrag.json` is checked against its
+schema (`checkpoint_config`) before any tensor is allocated.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,39 +24,18 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from verifrag.errors import UserError
+from verifrag.model.checkpoint_config import (
+    CONFIG_FILE,
+    DEFAULT_CHECKPOINT,
+    CheckpointConfig,
+    checkpoint_directory,
+    read_config,
+)
 from verifrag.model.heads import MedusaHeads
 
-FORMAT_VERSION = 1
-CONFIG_FILE = "verifrag.json"
 HEADS_FILE = "medusa_heads.safetensors"
 ROWS_FILE = "embedding_rows.safetensors"
 ADAPTER_DIR = "adapter"
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "default_checkpoint"
-
-
-@dataclass
-class CheckpointConfig:
-    base_model: str
-    hidden_size: int
-    num_heads: int
-    head_layers: int = 1
-    shared_lm_head: bool = True
-    frag_token_id: int | None = None
-    frag_trained: bool = False  # False: the base never learnt to emit [FRAG], so decoders ban it
-    tree: list[list[int]] = field(default_factory=list)
-    head_acceptance: list[list[float]] = field(default_factory=list)  # [head][rank] measured top-k hit rates
-    provenance: dict[str, Any] = field(default_factory=dict)
-    format_version: int = FORMAT_VERSION
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CheckpointConfig":
-        if data.get("format_version") != FORMAT_VERSION:
-            raise UserError(f"checkpoint format version {data.get('format_version')!r} is not {FORMAT_VERSION}")
-        known = set(cls.__dataclass_fields__)
-        try:
-            return cls(**{k: v for k, v in data.items() if k in known})
-        except TypeError as exc:
-            raise UserError(f"checkpoint {CONFIG_FILE} is incomplete: {exc}") from exc
 
 
 @dataclass
@@ -94,22 +74,10 @@ def save_checkpoint(
     return directory
 
 
-def read_config(directory: str | Path) -> CheckpointConfig:
-    path = Path(directory) / CONFIG_FILE
-    if not path.is_file():
-        raise UserError(f"{directory} is not a VeriFrag checkpoint (no {CONFIG_FILE})")
-    try:
-        return CheckpointConfig.from_json(json.loads(path.read_text()))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not valid JSON: {exc}") from exc
-
-
 def load_checkpoint(directory: str | Path) -> Checkpoint:
     """Read and validate a checkpoint; the base model is loaded separately (see `engine`)."""
-    directory = Path(directory).expanduser()
-    if not directory.is_dir():
-        raise UserError(f"checkpoint directory {directory} does not exist")
-    config = read_config(directory)
+    directory = checkpoint_directory(directory)
+    config = read_config(directory)  # the schema's bounds hold before MedusaHeads allocates anything
     try:
         state = load_file(directory / HEADS_FILE)
     except (FileNotFoundError, SafetensorError, OSError) as exc:
