@@ -1,8 +1,9 @@
-"""`verifrag` command line: one module per subcommand, imported only when used.
+"""`verifrag` command line: one module per subcommand, imported only when that subcommand runs.
 
-Each subcommand module defines `add_arguments(parser)` and `run(args) -> int`.
-Importing lazily keeps `verifrag --help` fast and lets `verify` or `eval` run
-without loading torch.
+Each subcommand module defines `add_arguments(parser)` and `run(args) -> int`. Only the module of the
+chosen subcommand is imported, and modules import torch, transformers and pyslang inside `run`, after
+their arguments and files are checked: `verifrag --help`, `--version` and usage errors answer without
+loading them (they take seconds to import).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 from verifrag import __version__
 from verifrag.errors import UserError
@@ -21,32 +23,54 @@ SUBCOMMANDS: dict[str, str] = {
     "verify": "Signal-aware verification of a candidate module against a reference.",
     "eval": "pass@k on VerilogEval-layout problems with iverilog.",
     "bench": "Decoding speed: next-token, Medusa, fragment snapping and peer methods.",
+    "doctor": "Check the environment: Python, venv, torch, iverilog, isolation, pyslang, model, editors.",
 }
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line and exit status 2."""
+    """argparse that reports usage errors as one line, named after the (sub)command, with exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"verifrag: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="verifrag", description="VeriFrag: a syntax-aware Verilog coding assistant.")
+def _chosen(argv: list[str]) -> str | None:
+    """The subcommand named on the command line: the first word that is not an option (the top level
+    has no options that take a value)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and the subcommand parsers by name. Only `command`'s parser gets its
+    arguments (importing its module); the others carry just their help line for `verifrag --help`."""
+    parser = _Parser(prog="verifrag", description="VeriFrag: a syntax-aware Verilog coding assistant.",
+                     epilog="Run `verifrag COMMAND --help` for a command's options.")
     parser.add_argument("--version", action="version", version=f"verifrag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parsers = {}
     for name, help_text in SUBCOMMANDS.items():
-        module = importlib.import_module(f"verifrag.cli.{name}_command")
-        sp = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sp)
-        sp.set_defaults(_module=module)
-    return parser
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = _module(name)
+            module.add_arguments(parsers[name])
+            parsers[name].set_defaults(_module=module)
+    return parser, parsers
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"verifrag.cli.{name}_command")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, parsers = build_parser(_chosen(argv))
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parsers.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2

@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default: auto)")
-    parser.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16 (default: auto)")
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64"),
+                        help="default: auto (bfloat16 on CUDA, else float32)")
     parser.add_argument("--temperature", type=float, default=0.0,
                         help="0 (default) decodes greedily; above 0 samples (typical acceptance for medusa)")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling bound (default: 0.95)")
@@ -51,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--max-new-tokens must be at least 1")
     if args.temperature < 0:
         raise UserError("--temperature must not be negative")
+    if args.tree_nodes is not None and args.tree_nodes < 0:
+        raise UserError("--tree-nodes must not be negative")
+    if args.checkpoint is not None:
+        from verifrag.model.checkpoint_config import check_checkpoint
+
+        check_checkpoint(args.checkpoint)  # before torch loads: a bad checkpoint is a one-line error at once
 
     from verifrag.model.engine import Engine
     from verifrag.model.sampling import DecodeConfig

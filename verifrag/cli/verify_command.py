@@ -47,9 +47,6 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from verifrag.errors import UserError
-    from verifrag.simulation.interface import InterfaceError
-    from verifrag.simulation.sandbox import Limits
-    from verifrag.simulation.verification import verify
 
     if args.vectors < 0:
         raise UserError("--vectors must be 0 or more")
@@ -57,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--timeout must be positive")
     reference = _read(args.reference, "reference")
     candidate = _read(args.candidate, "candidate")
+
+    from verifrag.simulation.interface import InterfaceError  # pyslang: only once the files are read
+    from verifrag.simulation.sandbox import Limits
+    from verifrag.simulation.verification import verify
+
     try:
         result = verify(reference, candidate, vectors=args.vectors, seed=args.seed, top=args.top,
                         limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation))
