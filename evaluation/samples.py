@@ -20,18 +20,35 @@ from verifrag.errors import UserError
 
 
 def read_samples(path: Path) -> Iterator[tuple[str, str]]:
-    """Yield (task_id, completion) from a samples JSONL file."""
+    """Yield (task_id, completion) from a samples JSONL file.
+
+    Text that cannot be written back out as UTF-8 is refused with its line number: bytes that are not
+    UTF-8, and lone surrogates (`"\\ud800"` is valid JSON but names no character), which would
+    otherwise crash the cache's digest or the simulator's source file much later.
+    """
     if not path.is_file():
         raise UserError(f"samples file not found: {path}")
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError(f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                yield str(record["task_id"]), str(record["completion"])
+                task_id, completion = str(record["task_id"]), str(record["completion"])
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise UserError(f"{path}:{number}: expected a JSON object with task_id and completion ({exc})") from None
+                raise UserError(f"{where}: expected a JSON object with task_id and completion ({exc})") from None
+            for name, text in (("task_id", task_id), ("completion", completion)):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise UserError(f"{where}: {name} holds a lone surrogate ({text[exc.start]!r} at character "
+                                    f"{exc.start + 1}), which is not text; fix the file's \\u escapes") from None
+            yield task_id, completion
 
 
 GeneratedSamples = dict[tuple[str, int], str]  # (task_id, index) -> completion

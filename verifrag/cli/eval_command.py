@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
+
+RUNS = Path("runs")
+"""Where results go when the user names no file: git-ignored in the checkout, never beside their data."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="FILE",
                         help="write the JSON report here; generated samples (FILE.samples.jsonl) and judgements "
                              "(FILE.results.jsonl) go beside it, and a rerun reuses both")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="judge every sample afresh: neither read nor write the judgement cache. By default each "
+                             "judgement is cached (keyed by task, sample position and a hash of the completion) in "
+                             "FILE.results.jsonl with --output, else in runs/eval/ under the current directory, one "
+                             "file per samples file and problems folder; a rerun judges only what changed")
     parser.add_argument("--json", action="store_true", help="print the JSON report")
 
 
@@ -54,6 +63,18 @@ def _ks(text: str) -> tuple[int, ...]:
     if not ks or ks[0] < 1:
         raise UserError("--k values must be 1 or more")
     return ks
+
+
+def _default_cache(samples: Path, problems: Path) -> Path:
+    """The judgement cache for `samples` judged against `problems` when no --output is given: one file per
+    pair under runs/eval/, so judgements against another problems folder are never reused."""
+    key = hashlib.sha256(f"{samples.resolve()}\0{problems.resolve()}".encode()).hexdigest()[:12]
+    return RUNS / "eval" / f"{samples.stem}-{key}.results.jsonl"
+
+
+def _failure_summary(kinds: dict[str, int]) -> str:
+    """`compile_error 120, mismatch 30` for the plain report; most frequent first."""
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _generated(args: argparse.Namespace, problems: dict, saved: Path | None) -> list[tuple[str, str]]:
@@ -82,9 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     from verifrag.errors import UserError
     from verifrag.evaluation.problems import load_problems
-    from verifrag.evaluation.runner import evaluate
     from verifrag.evaluation.samples import read_samples
-    from verifrag.simulation.sandbox import Limits
 
     if args.next_line:
         return _run_next_line(args)
@@ -94,24 +113,35 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.problems)
     if not directory.is_dir():
         raise UserError(f"problems folder not found: {directory}")
-    problems = load_problems(directory)
-    if args.limit is not None:
-        if args.limit < 1:
-            raise UserError("--limit must be 1 or more")
-        problems = dict(list(problems.items())[: args.limit])
-    if not problems:
-        raise UserError(f"no ProbNNN_name_{{prompt.txt,ref.sv,test.sv}} problems in {directory}")
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be 1 or more")
     if args.n < 1 or args.gen_workers < 1:
         raise UserError("--n and --gen-workers must be 1 or more")
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be 1 or more")
+    if args.timeout <= 0:
+        raise UserError("--timeout must be positive")
     output = Path(args.output) if args.output else None
     if args.generate_only and not (args.checkpoint and output):
         raise UserError("--generate-only needs --checkpoint and --output FILE (the samples go to FILE.samples.jsonl)")
+    if args.checkpoint:
+        from verifrag.model.checkpoint_config import check_checkpoint
+
+        check_checkpoint(args.checkpoint)  # before torch loads
+    problems = load_problems(directory)
+    if args.limit is not None:
+        problems = dict(list(problems.items())[: args.limit])
+    if not problems:
+        raise UserError(f"no ProbNNN_name_{{prompt.txt,ref.sv,test.sv}} problems in {directory}")
     if args.samples:
         samples_path = Path(args.samples)
-        samples = read_samples(samples_path)
-        cache = Path(f"{output or samples_path}.results.jsonl")
+        samples = list(read_samples(samples_path))
+        if not samples:
+            raise UserError(f"samples file {samples_path} holds no samples")
+        if not any(task_id in problems for task_id, _ in samples):
+            raise UserError(f"none of the {len(samples)} samples in {samples_path} names a problem of {directory} "
+                            f"(first task_id: {samples[0][0]!r}; expected e.g. {next(iter(problems))!r})")
+        cache = Path(f"{output}.results.jsonl") if output else _default_cache(samples_path, directory)
     else:
         saved = Path(f"{output}.samples.jsonl") if output else None
         samples = _generated(args, problems, saved)
@@ -119,10 +149,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(samples)} samples for {len(problems)} problems in {saved}")
             return 0
         cache = Path(f"{output}.results.jsonl") if output else None
+    if args.no_cache:
+        cache = None
+    elif cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+
+    from verifrag.evaluation.runner import evaluate
+    from verifrag.simulation.sandbox import Limits
+
     report = evaluate(problems, samples, ks=ks, workers=args.workers, cache_path=cache,
                       limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation), progress=sys.stderr.isatty()).to_json()
-    if not report["problems"]:
-        raise UserError("no sample matches a problem of this folder (check the task_id values)")
     text = json.dumps(report, indent=2)
     if output:
         output.write_text(text + "\n")
@@ -132,8 +168,14 @@ def run(args: argparse.Namespace) -> int:
         for k, value in report["pass_at"].items():
             print(f"pass@{k}: {value:.4f}")
         print(f"syntax valid: {report['syntax_valid']:.4f} over {report['samples']} samples, {report['problems']} problems")
+        if report["failure_kinds"]:
+            print(f"failures: {_failure_summary(report['failure_kinds'])}")
         if report["simulator_limited"]:
             print(f"simulator-limited (iverilog 11 cannot run the reference): {', '.join(report['simulator_limited'])}")
+        if report["unknown_tasks"]:
+            print(f"ignored: {len(report['unknown_tasks'])} task_id values name no problem of {directory}")
+    if cache is not None:
+        print(f"verifrag eval: judgements cached in {cache} (--no-cache to judge afresh)", file=sys.stderr)
     return 0
 
 
