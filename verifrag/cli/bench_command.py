@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from verifrag.errors import UserError
@@ -26,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="HF directory of a smaller model with the same tokenizer, for assisted generation")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
-                        help="where the Markdown table and PNG plots go (default: benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where speed.md and the PNG plots go (default: a new runs/bench-DATE-TIME folder; "
+                             "the committed figures in benchmarks/results are only written when named here)")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
 
 
@@ -65,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         progress=lambda text: print(f"verifrag bench: {text}", file=sys.stderr),
     )
     table = speed_table(summaries, identical, len(prompts))
+    if args.out is None:
+        args.out = Path("runs") / time.strftime("bench-%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
     pictures = plot(summaries, args.out)
     command = "verifrag bench " + " ".join(sys.argv[2:])
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
               + "".join(f"![{p.stem}]({p.name})\n" for p in pictures))
     (args.out / "speed.md").write_text(report)
     print(table)
+    print(f"verifrag bench: report and plots in {args.out}", file=sys.stderr)
     if args.json:
         print(json.dumps({name: {"tokens_per_s": s.tokens_per_s, "mean_accepted": s.mean_accepted,
                                  "per_head_acceptance": s.per_head_acceptance, "frag_discarded": s.frag_discarded,
