@@ -44,9 +44,10 @@ ATTACKS: list[tuple[str, str, str]] = [
     ("escaped-dumpfile", wrong('initial begin \\$dumpfile ("CANARY"); \\$dumpvars ; end'), "refused"),
     ("macro-hides-escaped-fopen", "`define S \\$fopen\n" + wrong('integer f; initial f = `S ("CANARY", "w");'),
      "refused"),
-    ("macro-arg-hides-fopen", "`define CALL(t) t(\"CANARY\", \"w\")\n" + wrong("integer f; initial f = `CALL(\\$fopen );"),
-     "refused"),
-    ("triple-quote-false-ifdef", "`ifdef NEVER\n\"\"\"\n`endif\n" + wrong('integer f; initial f = $fopen("CANARY", "w");')
+    ("macro-arg-hides-fopen",
+     "`define CALL(t) t(\"CANARY\", \"w\")\n" + wrong("integer f; initial f = `CALL(\\$fopen );"), "refused"),
+    ("triple-quote-false-ifdef",
+     "`ifdef NEVER\n\"\"\"\n`endif\n" + wrong('integer f; initial f = $fopen("CANARY", "w");')
      + "`ifdef NEVER\n\"\"\"\n`endif\n", "refused"),
     ("plain-fopen", wrong('integer f; initial begin f = $fopen("CANARY", "w"); $fdisplay(f, "x"); end'), "refused"),
     ("fdisplay-stdout-descriptor", wrong('initial $fdisplay(32\'h8000_0001, "x");'), "refused"),

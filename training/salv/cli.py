@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"salv: {len(tasks)} prompts ({skipped} skipped) x {args.samples} samples", file=sys.stderr)
         run_rollouts(tasks, work, settings, progress=progress)
     if args.stage in ("pairs", "all"):
-        stats = pairs_stage(work, vectors=args.vectors, limits=Limits(run_seconds=args.sim_timeout, isolate=not args.no_isolation),
-                            progress=progress)
+        limits = Limits(run_seconds=args.sim_timeout, isolate=not args.no_isolation)
+        stats = pairs_stage(work, vectors=args.vectors, limits=limits, progress=progress)
         print(json.dumps(stats, indent=2))
     if args.stage in ("train", "all"):
         settings = DpoSettings(args.beta, args.lr, args.rank, args.epochs, args.batch_size, level=args.level,

@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="simulation limit per sample in CPU seconds (a wall-clock backstop is 10x that)")
     parser.add_argument("--no-isolation", action="store_true",
-                        help="UNSAFE: run iverilog/vvp without bubblewrap/unshare isolation (screening and limits stay)")
+                        help="UNSAFE: run iverilog/vvp without bubblewrap/unshare isolation "
+                             "(screening and limits stay)")
     parser.add_argument("--output", metavar="FILE",
                         help="write the JSON report here; generated samples (FILE.samples.jsonl) and judgements "
                              "(FILE.results.jsonl) go beside it, and a rerun reuses both")
@@ -158,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     from verifrag.simulation.sandbox import Limits
 
     report = evaluate(problems, samples, ks=ks, workers=args.workers, cache_path=cache,
-                      limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation), progress=sys.stderr.isatty()).to_json()
+                      limits=Limits(run_seconds=args.timeout, isolate=not args.no_isolation),
+                      progress=sys.stderr.isatty()).to_json()
     text = json.dumps(report, indent=2)
     if output:
         output.write_text(text + "\n")
