@@ -94,6 +94,7 @@ class VeriFragServer(LanguageServer):
         self.worker: ModelWorker | None = None
         self.requests: dict[Any, CancelToken] = {}  # JSON-RPC id -> token of a model job in flight
         self.latest: dict[str, CancelToken] = {}  # document -> its newest completion's token
+        self.generation: CancelToken | None = None  # the module generation in flight: a newer one supersedes it
         self.diagnostics = DiagnosticsScheduler(self._publish, self.snapshot, self.open_texts, self.root, self.warn)
 
     # transport -----------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def create_server(config: ServerConfig) -> VeriFragServer:
             return completion.suggest(engine, context, config, invoked, token)
 
         try:
-            result = await ls.worker.run(job, token)
+            result = await ls.worker.run(job, token, urgent=True)
         except Cancelled:
             return None, offset
         except UserError as exc:  # e.g. settings the loaded model cannot honour
@@ -417,32 +418,27 @@ async def _generate(ls: VeriFragServer, uri: str, line: int) -> dict[str, Any]:
     if block is None:
         return _outcome(False, False, f"no comment block at line {line + 1}")
     token = CancelToken()
+    if ls.generation is not None:
+        ls.generation.cancel("superseded by a newer generation request")
+    ls.generation = token
     msg_id = ls.track(token)
     progress = await ls.start_progress("VeriFrag: generating module", cancellable=True)
     if progress is not None:
         ls.work_done_progress.tokens[progress].add_done_callback(lambda _: token.cancel())
-    loop = asyncio.get_running_loop()
-    reported = [0]
-
-    def on_text(length: int) -> None:  # model thread: throttle, then hop to the loop to notify
-        if progress is not None and length - reported[0] >= 80:
-            reported[0] = length
-            report = types.WorkDoneProgressReport(message=f"{length} characters")
-            loop.call_soon_threadsafe(ls.work_done_progress.report, progress, report)
-
-    config = dataclasses.replace(ls.config)
     try:
-        result = await ls.worker.run(lambda engine: generation.generate_module(engine, block, config, token, on_text), token)
+        result, note = await _decode_module(ls, block, token, progress)
     except Cancelled:
-        result = None
+        result, note = None, None
     except UserError as exc:
         ls.end_progress(progress, str(exc))
         return _outcome(False, False, f"module generation failed: {exc}")
     finally:
         ls.requests.pop(msg_id, None)
+        if ls.generation is token:
+            ls.generation = None
     if result is None or token.cancelled:
-        ls.end_progress(progress, "cancelled")
-        return _outcome(False, False, "module generation was cancelled")
+        ls.end_progress(progress, token.reason)
+        return _outcome(False, False, f"module generation was {token.reason}")
     current = ls.snapshot(uri)
     if current is None or current[0] != version:
         ls.end_progress(progress, "document changed")
@@ -452,15 +448,53 @@ async def _generate(ls: VeriFragServer, uri: str, line: int) -> dict[str, Any]:
         types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: [edit]}), label="VeriFrag: generate module")
     )
     if result.parses:
-        message = f"inserted a module that parses ({result.stats.new_tokens} tokens, stop: {result.stop_reason})"
+        message = f"inserted a module that parses ({result.new_tokens} tokens, stop: {result.stop_reason})"
     else:
         first = result.errors[0] if result.errors else "no endmodule"
         message = f"inserted a module that does NOT parse ({first}; stop: {result.stop_reason})"
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"VeriFrag: {message}"))
     if not response.applied:
         message = f"the editor did not apply the edit ({response.failure_reason or 'no reason given'})"
+    if note is not None:
+        message = f"{message}; {note}"
     ls.end_progress(progress, message)
     return _outcome(bool(response.applied), result.parses, message)
+
+
+async def _decode_module(
+    ls: VeriFragServer, block: generation.CommentBlock, token: CancelToken, progress: str | None
+) -> tuple[generation.GeneratedModule, str | None]:
+    """Decode a module in stretches: each stretch ends when an inline completion is waiting, which then
+    runs before the next stretch (ghost text never waits for a generation). Progress says so."""
+    assert ls.worker is not None
+    config = dataclasses.replace(ls.config)
+    prompt = await ls.worker.run(lambda engine: generation.build_prompt(engine, block, config), token)
+    if prompt.note is not None:
+        ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=f"VeriFrag: {prompt.note}"))
+    loop = asyncio.get_running_loop()
+    generated, new_tokens, reported = "", 0, [0]
+
+    def on_text(text: str) -> None:  # model thread: throttle, then hop to the loop to notify
+        length = len(generated) + len(text)
+        if progress is not None and length - reported[0] >= 80:
+            reported[0] = length
+            report = types.WorkDoneProgressReport(message=f"{length} characters")
+            loop.call_soon_threadsafe(ls.work_done_progress.report, progress, report)
+
+    while True:
+        remaining = prompt.max_new_tokens - new_tokens
+        part = await ls.worker.run(
+            lambda engine: generation.decode_part(engine, prompt.text + generated, remaining, config, token,
+                                                  lambda: ls.worker is not None and ls.worker.urgent_waiting, on_text),
+            token,
+        )
+        generated, new_tokens = generated + part.text, new_tokens + part.new_tokens
+        if not part.preempted or new_tokens >= prompt.max_new_tokens:
+            break
+        if progress is not None:
+            report = types.WorkDoneProgressReport(message=f"{len(generated)} characters (paused for an inline completion)")
+            ls.work_done_progress.report(progress, report)
+    return generation.finish(prompt, generated, part.stop_reason, new_tokens), prompt.note
 
 
 def _insertion(text: str, block: generation.CommentBlock, module: str) -> types.TextEdit:

@@ -21,7 +21,6 @@ from verifrag.syntax.diagnostics import parse_diagnostics
 
 if TYPE_CHECKING:
     from verifrag.model.engine import Engine
-    from verifrag.model.results import DecodeStats
 
 _COMMENT_LINE = re.compile(r"^\s*(//|/\*|\*)")
 _BLOCK_END = re.compile(r"\*/\s*$")
@@ -35,12 +34,30 @@ class CommentBlock:
 
 
 @dataclass(frozen=True)
+class ModulePrompt:
+    text: str  # what the model reads
+    start: str  # the start of the module, already written into `text`
+    max_new_tokens: int
+    note: str | None  # says so when the comment was cut to fit
+
+
+@dataclass(frozen=True)
+class Part:
+    """One stretch of decoding; generation stops at an inline completion's request and continues after."""
+
+    text: str
+    stop_reason: str
+    new_tokens: int
+    preempted: bool
+
+
+@dataclass(frozen=True)
 class GeneratedModule:
     text: str
     parses: bool
     errors: list[str]
     stop_reason: str
-    stats: "DecodeStats"
+    new_tokens: int
 
 
 def _is_comment(line: str) -> bool:
@@ -82,26 +99,50 @@ def module_name(spec: str) -> str:
     return next(group for group in match.groups() if group) if match else "top"
 
 
-def generate_module(
-    engine: "Engine",
-    block: CommentBlock,
-    config: ServerConfig,
-    token: CancelToken,
-    on_text: Callable[[int], None],
-) -> GeneratedModule:
-    """Decode one module (runs on the model thread); `on_text` hears the length so far, for progress."""
+def build_prompt(engine: "Engine", block: CommentBlock, config: ServerConfig) -> ModulePrompt:
+    """The prompt for one module, with the specification cut to `config.context_tokens` tokens: a 100 KB
+    comment would otherwise make an 8,000-token prompt that takes minutes and gigabytes to run."""
     from verifrag.model.prompting import module_prompt
 
+    tokenizer = engine.lm.tokenizer
+    spec = specification(block)
+    ids = tokenizer(spec, add_special_tokens=False)["input_ids"]
+    note = None
+    if len(ids) > config.context_tokens:
+        spec = tokenizer.decode(ids[: config.context_tokens])
+        note = f"the comment has {len(ids)} tokens; the prompt uses its first {config.context_tokens} (contextTokens)"
+    text, start = module_prompt(spec, tokenizer, module_name(spec))
+    # the setting may exceed what the model's context can hold; half the context is left for the prompt
+    return ModulePrompt(text, start, min(config.module_max_new_tokens, engine.lm.context_length // 2), note)
+
+
+def decode_part(
+    engine: "Engine",
+    prompt: str,
+    max_new_tokens: int,
+    config: ServerConfig,
+    token: CancelToken,
+    preempt: Callable[[], bool],
+    on_text: Callable[[str], None],
+) -> Part:
+    """Decode until the module ends, the budget is spent, the token is cancelled, or `preempt()` says an
+    inline completion is waiting (runs on the model thread); `on_text` hears the text so far."""
+    preempted = [False]
+
     def watch(generated: str) -> int | None:
-        on_text(len(generated))
+        on_text(generated)
+        if preempt():
+            preempted[0] = True
+            return len(generated)
         return None
 
-    # the setting may exceed what the model's context can hold; half the context is left for the prompt
-    decode = config.decode_config(min(config.module_max_new_tokens, engine.lm.context_length // 2), token.stop_rule(watch))
-    spec = specification(block)
-    prompt, start = module_prompt(spec, engine.lm.tokenizer, module_name(spec))
-    result = engine.generate(prompt, config.decoder, decode)
-    module = (start + result.text).rstrip().removesuffix("```").rstrip()
+    result = engine.generate(prompt, config.decoder, config.decode_config(max_new_tokens, token.stop_rule(watch)))
+    return Part(result.text, result.stop_reason, result.stats.new_tokens, preempted[0] and not token.cancelled)
+
+
+def finish(prompt: ModulePrompt, generated: str, stop_reason: str, new_tokens: int) -> GeneratedModule:
+    """The module as inserted, and whether pyslang parses it."""
+    module = (prompt.start + generated).rstrip().removesuffix("```").rstrip()
     problems = parse_diagnostics(module, "generated.v")
     errors = [f"{d.line + 1}:{d.column + 1}: {d.message}" for d in problems if d.severity == "error"]
-    return GeneratedModule(module, not errors, errors, result.stop_reason, result.stats)
+    return GeneratedModule(module, not errors, errors, stop_reason, new_tokens)

@@ -6,6 +6,10 @@ loop never waits on the model: handlers `await` the job while the loop keeps ans
 
 A decode cannot be interrupted from outside, but both decoders ask the stop rule after every accepted
 token, so a cancelled job's stop rule ends it at the next token.
+
+Inline completions come first: a job submitted with `urgent=True` counts in `urgent_waiting` until it
+starts, and module generation's stop rule watches that count, ends its stretch of decoding, and queues
+its continuation behind the completion (the queue is first in, first out).
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.reason = "cancelled"
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._event.is_set():
+            self.reason = reason
         self._event.set()
 
     @property
@@ -71,6 +78,8 @@ class ModelWorker:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifrag-model")
         self._engine: Engine | None = None
         self._wanted: tuple | None = None  # model_key of the latest load asked for
+        self._urgent = 0  # urgent jobs submitted and not started yet
+        self._urgent_lock = threading.Lock()
         self.state = ModelState(LOADING, "")
 
     @property
@@ -127,18 +136,35 @@ class ModelWorker:
         if key == self._wanted:
             self._set_state(DIAGNOSTICS_ONLY, f"VeriFrag could not load the model, diagnostics only: {reason}")
 
-    async def run(self, job: Callable[["Engine"], T], token: CancelToken) -> T:
+    @property
+    def urgent_waiting(self) -> bool:
+        """An inline completion is queued behind the job running now (read on the worker thread)."""
+        return self._urgent > 0
+
+    def _count_urgent(self, change: int) -> None:
+        with self._urgent_lock:
+            self._urgent += change
+
+    async def run(self, job: Callable[["Engine"], T], token: CancelToken, urgent: bool = False) -> T:
         """Run `job(engine)` on the worker thread. Raises `Cancelled` when the token was cancelled first
         or while waiting, and `UserError` when no model is loaded."""
+        started = threading.Event()
 
         def guarded() -> T:
+            if urgent:
+                started.set()
+                self._count_urgent(-1)
             if token.cancelled:
                 raise Cancelled()
             if self._engine is None:
                 raise UserError("the model is not loaded")
             return job(self._engine)
 
+        if urgent:
+            self._count_urgent(1)
         future = self._executor.submit(guarded)
+        if urgent:  # a job dropped before it starts must not hold generation back forever
+            future.add_done_callback(lambda _: None if started.is_set() else self._count_urgent(-1))
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
