@@ -194,7 +194,7 @@ def tree_step_cost(engine: Engine, prompt: str, sizes: Sequence[int], repeats: i
             decoder = MedusaDecoder(lm, heads, CandidateTree.from_paths(paths, heads.num_heads))
         times = []
         for _ in range(repeats):
-            prefill = lm.prefill(ids)
+            prefill = lm.prefill(ids, reserve=max(sizes) + 1)
             started = time.perf_counter()
             with torch.inference_mode():
                 if decoder is None:

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 
 import torch
-from transformers import DynamicCache
 
 from verifrag.model.emitter import Emitter
+from verifrag.model.kv_cache import Cache
 from verifrag.model.results import DecodeResult, DecodeStats
 from verifrag.model.runtime import LanguageModel, Prefill
 from verifrag.model.sampling import DecodeConfig
@@ -33,13 +33,13 @@ class DecodeRun:
         stats.prompt_tokens = len(ids)
         generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
         started = time.perf_counter()
-        prefill = lm.prefill(ids)
+        prefill = lm.prefill(ids, reserve)
         stats.reused_prompt_tokens = prefill.reused
         stats.prefill_seconds = time.perf_counter() - started
         emitter = Emitter(lm, lm.decode(ids), config, stats)
         return cls(lm, ids, prefill, emitter, stats, generator, started)
 
-    def finish(self, cache: DynamicCache) -> DecodeResult:
+    def finish(self, cache: Cache) -> DecodeResult:
         """The result, with timing; the cache goes back to the prefix cache for the next prompt."""
         text, out_ids = self.emitter.finish()
         self.stats.new_tokens = len(out_ids)

@@ -14,6 +14,7 @@ from transformers import AutoTokenizer
 from verifrag.errors import UserError
 from verifrag.model.base import load_base, pick_device, pick_dtype
 from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
+from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
 from verifrag.model.results import DecodeResult
@@ -23,6 +24,8 @@ from verifrag.model.tokenizer import FRAG_TOKEN, add_frag_token, fit_embeddings
 from verifrag.model.tree import CandidateTree, default_paths
 
 DECODERS = ("ntp", "medusa")
+RUNTIMES = ("auto", "lean", "transformers")
+DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
 
 
 @dataclass
@@ -38,12 +41,19 @@ class Engine:
         device: str = "auto",
         dtype: str = "auto",
         tree_nodes: int | None = None,
+        runtime: str = "auto",
     ) -> "Engine":
         """Load `checkpoint` (default: the bundled one). `tree_nodes` rebuilds the candidate tree with
-        that many nodes from the checkpoint's measured head acceptance."""
+        that many nodes from the checkpoint's measured head acceptance. `runtime` "auto" runs the lean
+        forward on a CPU where the family is supported, transformers' forward elsewhere; `dtype` "int8"
+        means int8 weights with float32 activations, which only the lean runtime has."""
+        if runtime not in RUNTIMES:
+            raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
         torch_device = pick_device(device)
-        model, _ = load_base(_base_reference(ckpt), torch_device, pick_dtype(dtype, torch_device))
+        weight_format = "int8" if dtype == "int8" else "dense"
+        model_dtype = pick_dtype("float32" if dtype == "int8" else dtype, torch_device)
+        model, _ = load_base(_base_reference(ckpt), torch_device, model_dtype)
         try:
             tokenizer = AutoTokenizer.from_pretrained(ckpt.directory, local_files_only=True)
         except (OSError, ValueError) as exc:
@@ -68,6 +78,7 @@ class Engine:
         tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
+        lm.lean = _lean_forward(lm, runtime, weight_format)
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder:
@@ -79,6 +90,19 @@ class Engine:
 
     def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None) -> DecodeResult:
         return self.decoder(decoder).generate(prompt, config or DecodeConfig())
+
+
+def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str) -> LeanForward | None:
+    """The lean forward for `lm` when `runtime` asks for it (or "auto" on a CPU finds it supported)."""
+    reason = unsupported_reason(lm.model, lm.context_length)
+    wanted = runtime == "lean" or weight_format != "dense" or (runtime == "auto" and lm.device.type == "cpu")
+    if runtime == "transformers" and weight_format != "dense":
+        raise UserError(f"{weight_format} weights need the lean runtime, not transformers'")
+    if not wanted or (reason is not None and runtime == "auto" and weight_format == "dense"):
+        return None
+    if reason is not None:
+        raise UserError(f"the lean runtime cannot run this model: {reason}")
+    return LeanForward(lm.model, weight_format)
 
 
 def _base_reference(ckpt: Checkpoint) -> str:

@@ -1,24 +1,35 @@
-"""KV-cache operations the decoders need beyond what transformers' `DynamicCache` offers."""
+"""KV-cache operations the decoders need, on transformers' `DynamicCache` (the fallback runtime) and
+on the lean runtime's `StaticKVCache` alike."""
 
 from __future__ import annotations
 
 import torch
 from transformers import DynamicCache
 
+from verifrag.model.static_cache import StaticKVCache
 
-def truncate(cache: DynamicCache, length: int) -> None:
+Cache = DynamicCache | StaticKVCache
+
+
+def truncate(cache: Cache, length: int) -> None:
     """Drop entries past `length` (transformers 5's `crop` takes the number of entries to remove)."""
+    if isinstance(cache, StaticKVCache):
+        cache.truncate(length)
+        return
     excess = cache.get_seq_length() - length
     if excess > 0:
         cache.crop(-excess)
 
 
-def compact(cache: DynamicCache, start: int, keep: torch.Tensor) -> None:
+def compact(cache: Cache, start: int, keep: torch.Tensor) -> None:
     """Keep, at positions start..start+len(keep)-1, the entries now at `start + keep`; drop the rest.
 
     After a tree verification pass the cache holds the whole tree; only the accepted path stays, moved
     into contiguous slots so the next step sees an ordinary sequence.
     """
+    if isinstance(cache, StaticKVCache):
+        cache.compact(start, keep)
+        return
     source = start + keep
     for layer in cache.layers:
         length = keep.numel()
@@ -36,9 +47,9 @@ class PrefixCache:
 
     def __init__(self) -> None:
         self._ids: list[int] = []
-        self._cache: DynamicCache | None = None
+        self._cache: Cache | None = None
 
-    def take(self, ids: list[int]) -> tuple[DynamicCache | None, int]:
+    def take(self, ids: list[int]) -> tuple[Cache | None, int]:
         """A cache holding the longest reusable prefix of `ids`, and that prefix's length.
 
         At least one token is always left to compute, since the caller needs its logits. The cache is
@@ -58,7 +69,7 @@ class PrefixCache:
         truncate(cache, reusable)
         return cache, reusable
 
-    def store(self, ids: list[int], cache: DynamicCache) -> None:
+    def store(self, ids: list[int], cache: Cache) -> None:
         """Keep `cache` (cropped to `ids`) for the next prompt."""
         truncate(cache, len(ids))
         self._ids, self._cache = list(ids), cache

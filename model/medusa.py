@@ -14,7 +14,7 @@ import torch
 
 from verifrag.model.decode_run import DecodeRun
 from verifrag.model.heads import MedusaHeads
-from verifrag.model.kv_cache import compact
+from verifrag.model.kv_cache import Cache, compact
 from verifrag.model.results import DecodeResult, DecodeStats
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig, accept_drafts, choose_token
@@ -36,10 +36,6 @@ class MedusaDecoder:
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)
         self._candidates, self._candidate_weight = self._draft_vocabulary()
-        dtype = lm.dtype
-        self._tree_mask = torch.zeros(self._ancestors.shape, dtype=dtype, device=device).masked_fill(
-            ~self._ancestors, torch.finfo(dtype).min
-        )
 
     def _draft_vocabulary(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The heads' candidate ids (banned ids removed) and the LM-head rows for them, or (None, None)
@@ -63,14 +59,11 @@ class MedusaDecoder:
             top = self._candidates[logits.topk(min(self.tree.top_k, logits.shape[-1]), dim=-1).indices]
         return top[self._head_index, self._rank_index]
 
-    def verify(self, root: int, nodes: torch.Tensor, cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def verify(self, root: int, nodes: torch.Tensor, cache: Cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One forward pass over root + tree nodes on top of `past` cached positions: the tree's tokens,
         and logits and hidden states at every tree position. The cache grows by the whole tree."""
         tokens = torch.cat([torch.tensor([root], device=nodes.device), nodes])[None]
-        positions = (past + self._depths)[None]
-        prefix = torch.zeros((tokens.shape[1], past), dtype=self._tree_mask.dtype, device=nodes.device)
-        mask = torch.cat([prefix, self._tree_mask], dim=1)[None, None]
-        logits, hidden = self.lm.forward(tokens, cache, positions, mask)
+        logits, hidden = self.lm.forward(tokens, cache, past + self._depths, self._ancestors)
         return tokens[0], logits, hidden
 
     def _best_path(self, tokens: torch.Tensor, logits: torch.Tensor, config: DecodeConfig) -> torch.Tensor:
@@ -97,6 +90,7 @@ class MedusaDecoder:
             kept = emitter.snap(path_tokens, next_root) if config.snap_fragments else len(path_tokens)
             stats.frag_discarded += len(path_tokens) - kept
             stats.steps += 1
+            stats.accepted += len(path_tokens)
             stats.accepted_per_step.append(kept)
             for head in range(kept - 1):
                 stats.head_hits[head] += 1

@@ -12,12 +12,13 @@ import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from verifrag.errors import UserError
-from verifrag.model.kv_cache import PrefixCache
+from verifrag.model.kv_cache import Cache, PrefixCache
+from verifrag.model.lean import LeanForward
 
 
 @dataclass
 class Prefill:
-    cache: DynamicCache
+    cache: Cache
     logits: torch.Tensor  # (vocab,) next-token logits after the prompt
     hidden: torch.Tensor  # (hidden,) the last position's final hidden state (Medusa heads read it)
     reused: int  # prompt tokens served from the prefix cache
@@ -30,6 +31,7 @@ class LanguageModel:
     banned_ids: list[int] = field(default_factory=list)  # e.g. an untrained [FRAG]
     frag_token_id: int | None = None
     prefix_cache: PrefixCache = field(default_factory=PrefixCache)
+    lean: LeanForward | None = None  # the compact forward, on supported families; else transformers'
 
     @property
     def device(self) -> torch.device:
@@ -77,17 +79,24 @@ class LanguageModel:
     def forward(
         self,
         ids: torch.Tensor,
-        cache: DynamicCache,
-        position_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
+        cache: Cache,
+        positions: torch.Tensor | None = None,
+        tree_mask: torch.Tensor | None = None,
         last_only: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits and final hidden states for `ids` (shape (1, q)) on top of `cache`, which grows by q."""
+        """Logits and final hidden states for `ids` (shape (1, q)) on top of `cache`, which grows by q.
+
+        `positions` (q,) default to the next consecutive ones; `tree_mask` (q, q) boolean, when given,
+        says which of the new tokens each new token attends to (all of the cached prefix is visible).
+        """
+        if self.lean is not None:
+            logits, hidden = self.lean(ids, cache, positions, tree_mask, last_only)
+            return self.mask_banned(logits), hidden
         output = self.model(
             input_ids=ids,
-            past_key_values=cache,
-            position_ids=position_ids,
-            attention_mask=attention_mask,
+            cache=cache,
+            position_ids=None if positions is None else positions[None],
+            attention_mask=None if tree_mask is None else self._tree_attention(tree_mask, cache.get_seq_length()),
             use_cache=True,
             output_hidden_states=True,
             logits_to_keep=1 if last_only else 0,
@@ -96,15 +105,27 @@ class LanguageModel:
         logits = output.logits[0].float()
         return self.mask_banned(logits), (hidden[-1:] if last_only else hidden)
 
-    def prefill(self, ids: list[int]) -> Prefill:
-        """Run the prompt, reusing the prefix cache's longest common prefix."""
+    def _tree_attention(self, tree_mask: torch.Tensor, past: int) -> torch.Tensor:
+        """transformers' 4D float mask (0 where allowed, the dtype's minimum elsewhere) for a tree."""
+        dtype = self.dtype
+        block = torch.zeros(tree_mask.shape, dtype=dtype, device=tree_mask.device).masked_fill(
+            ~tree_mask, torch.finfo(dtype).min
+        )
+        prefix = torch.zeros((tree_mask.shape[0], past), dtype=dtype, device=tree_mask.device)
+        return torch.cat([prefix, block], dim=1)[None, None]
+
+    def prefill(self, ids: list[int], reserve: int = 0) -> Prefill:
+        """Run the prompt, reusing the prefix cache's longest common prefix; `reserve` more positions
+        are made room for in a static cache (so decoding never grows it)."""
         cache, reused = self.prefix_cache.take(ids)
         if cache is None:
-            cache = DynamicCache(config=self.model.config)
+            cache = self.lean.new_cache(len(ids) + reserve) if self.lean else DynamicCache(config=self.model.config)
+        elif self.lean is not None:
+            cache.reserve(len(ids) + reserve)
         tensor = torch.tensor([ids[reused:]], device=self.device)
         logits, hidden = self.forward(tensor, cache, last_only=True)
         return Prefill(cache, logits[-1], hidden[-1], reused)
 
-    def keep_prompt(self, ids: list[int], cache: DynamicCache) -> None:
+    def keep_prompt(self, ids: list[int], cache: Cache) -> None:
         """Hand the cache back after a generation so the next prompt can reuse its prompt part."""
         self.prefix_cache.store(ids, cache)

@@ -1,4 +1,4 @@
-"""Tiny random causal LMs (Llama and Qwen2 layouts) for decoder tests.
+"""Tiny random causal LMs (Llama, Qwen2 and Mistral layouts) for decoder tests.
 
 float64 keeps near-ties between logits from flipping an argmax between a tree pass and a sequential
 pass, so "lossless" is tested as exact equality rather than up to rounding luck.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM, PreTrainedTokenizerFast,
+                          Qwen2Config, Qwen2ForCausalLM)
 
 from verifrag.model.heads import MedusaHeads
+from verifrag.model.lean import LeanForward
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 
@@ -44,8 +46,11 @@ def byte_tokenizer() -> PreTrainedTokenizerFast:
     return fast
 
 
-def tiny_lm(kind: str = "llama", seed: int = 0, num_heads: int = 3) -> tuple[LanguageModel, MedusaHeads]:
-    """A random tiny model with `[FRAG]` and random (not identity) Medusa heads."""
+def tiny_lm(
+    kind: str = "llama", seed: int = 0, num_heads: int = 3, runtime: str = "transformers", weights: str = "dense"
+) -> tuple[LanguageModel, MedusaHeads]:
+    """A random tiny model with `[FRAG]` and random (not identity) Medusa heads, run by transformers'
+    forward or (runtime "lean") by the lean forward with `weights` "dense" or "int8"."""
     torch.manual_seed(seed)
     tokenizer = byte_tokenizer()
     frag = add_frag_token(tokenizer)
@@ -56,11 +61,17 @@ def tiny_lm(kind: str = "llama", seed: int = 0, num_heads: int = 3) -> tuple[Lan
         model = LlamaForCausalLM(LlamaConfig(**common))
     elif kind == "qwen2":
         model = Qwen2ForCausalLM(Qwen2Config(**common))
+    elif kind == "mistral":
+        model = MistralForCausalLM(MistralConfig(**common))
     else:
         raise ValueError(kind)
-    model = model.to(torch.float64).eval()
+    # int8 kernels take float32 activations; float64 elsewhere keeps argmax near-ties exact.
+    model = model.to(torch.float32 if weights == "int8" else torch.float64).eval()
     fit_embeddings(model, tokenizer)
-    heads = MedusaHeads(48, num_heads, 1).to(torch.float64)
+    heads = MedusaHeads(48, num_heads, 1).to(model.dtype)
     for parameter in heads.parameters():
         torch.nn.init.normal_(parameter, std=0.3)
-    return LanguageModel(model, tokenizer, banned_ids=[frag], frag_token_id=frag), heads
+    lm = LanguageModel(model, tokenizer, banned_ids=[frag], frag_token_id=frag)
+    if runtime == "lean":
+        lm.lean = LeanForward(model, weights)
+    return lm, heads

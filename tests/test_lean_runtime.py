@@ -1,0 +1,199 @@
+"""The lean forward computes what transformers computes (logits to 1e-4 in float32) on every family it
+claims, in each way the decoders call it: prefill, prefill on a reused prefix, single-token steps, tree
+verification passes, and steps after a compaction; and decoding never reallocates its cache."""
+
+import random
+
+import pytest
+import torch
+from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
+
+from tests.tiny_models import tiny_lm
+from verifrag.errors import UserError
+from verifrag.model.kv_cache import compact
+from verifrag.model.lean import LeanForward, unsupported_reason
+from verifrag.model.medusa import MedusaDecoder
+from verifrag.model.ntp import NextTokenDecoder
+from verifrag.model.projections import Int8Projection
+from verifrag.model.runtime import LanguageModel
+from verifrag.model.sampling import DecodeConfig
+from verifrag.model.tree import CandidateTree, default_paths
+
+TOLERANCE = 1e-4
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _scaled_llama() -> LlamaForCausalLM:
+    """Llama 3's RoPE scaling and theta, which change the frequencies the lean forward must reproduce."""
+    config = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=1, max_position_embeddings=512,
+                         rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
+                                          "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                          "original_max_position_embeddings": 64})
+    return LlamaForCausalLM(config)
+
+
+def _pair(kind: str) -> tuple[LanguageModel, LanguageModel]:
+    """The same random float32 model twice: run by transformers, and by the lean forward. Every weight
+    (norms and Qwen2's q/k/v biases included) is perturbed so none sits at its neutral initial value."""
+    if kind == "llama-rope-scaled":
+        torch.manual_seed(0)
+        hf = LanguageModel(_scaled_llama(), tokenizer=None)  # tokenizer unused by forward
+    else:
+        hf, _ = tiny_lm(kind)
+    hf.model.float()
+    with torch.no_grad():
+        for parameter in hf.model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.05)
+    lean = LanguageModel(hf.model, hf.tokenizer, banned_ids=hf.banned_ids)
+    lean.lean = LeanForward(hf.model)
+    return hf, lean
+
+
+def _both(hf: LanguageModel, lean: LanguageModel, hf_cache, lean_cache, ids, positions=None, tree=None):
+    a_logits, a_hidden = hf.forward(ids, hf_cache, positions, tree)
+    b_logits, b_hidden = lean.forward(ids, lean_cache, positions, tree)
+    assert torch.equal(torch.isinf(a_logits), torch.isinf(b_logits))  # banned ids are -inf in both
+    finite = torch.isfinite(a_logits)
+    assert (a_logits[finite] - b_logits[finite]).abs().max().item() < TOLERANCE
+    assert (a_hidden - b_hidden).abs().max().item() < TOLERANCE
+    assert hf_cache.get_seq_length() == lean_cache.get_seq_length()
+    return a_logits
+
+
+KINDS = ["llama", "qwen2", "mistral", "llama-rope-scaled"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@torch.inference_mode()
+def test_logits_equal_transformers_in_every_pass(kind):
+    hf, lean = _pair(kind)
+    vocab = hf.model.config.vocab_size
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, vocab, (1, 23), generator=generator)
+    hf_cache, lean_cache = DynamicCache(config=hf.model.config), lean.lean.new_cache(8)  # too small: must grow
+    _both(hf, lean, hf_cache, lean_cache, ids[:, :15])  # prefill
+    _both(hf, lean, hf_cache, lean_cache, ids[:, 15:20])  # more prompt on a reused prefix
+    for step in range(20, 23):  # single-token steps
+        _both(hf, lean, hf_cache, lean_cache, ids[:, step : step + 1])
+    rng = random.Random(kind)
+    for _ in range(3):  # tree verification passes, each followed by a compaction and a plain step
+        paths = sorted({tuple(rng.randrange(3) for _ in range(rng.randint(1, 3))) for _ in range(12)})
+        closed = sorted({p[:cut] for p in paths for cut in range(1, len(p) + 1)}, key=lambda p: (len(p), p))
+        tree = CandidateTree.from_paths(closed, 3)
+        past = hf_cache.get_seq_length()
+        tokens = torch.randint(0, vocab, (1, tree.num_nodes + 1), generator=generator)
+        _both(hf, lean, hf_cache, lean_cache, tokens, past + tree.depths, tree.ancestor_mask)
+        deepest = int(torch.argmax(tree.depths))
+        path = torch.nonzero(tree.ancestor_mask[deepest])[:, 0]
+        compact(hf_cache, past, path)
+        compact(lean_cache, past, path)
+        _both(hf, lean, hf_cache, lean_cache, torch.randint(0, vocab, (1, 1), generator=generator))
+
+
+@pytest.mark.parametrize("kind", ["llama", "qwen2", "mistral"])
+@pytest.mark.parametrize("weights", ["dense", "int8"])
+def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights):
+    lm, heads = tiny_lm(kind, seed=4, runtime="lean", weights=weights)
+    rng = random.Random(kind + weights)
+    config = DecodeConfig(max_new_tokens=40, snap_fragments=False, stop_at_endmodule=False)
+    for prompt in ["module counter(input clk, output reg [3:0] q);\n", "assign y = a & b", "x"]:
+        expected = NextTokenDecoder(lm).generate(prompt, config).token_ids
+        for _ in range(3):
+            paths = sorted({tuple(rng.randrange(4) for _ in range(rng.randint(1, 3))) for _ in range(20)})
+            closed = sorted({p[:c] for p in paths for c in range(1, len(p) + 1)})
+            tree = CandidateTree.from_paths(closed, heads.num_heads)
+            assert MedusaDecoder(lm, heads, tree).generate(prompt, config).token_ids == expected
+
+
+def test_decoding_never_reallocates_the_cache():
+    lm, heads = tiny_lm("llama", seed=2, runtime="lean")
+    created = []
+    make = lm.lean.new_cache
+    lm.lean.new_cache = lambda capacity: created.append(make(capacity)) or created[-1]
+    addresses = []
+    original_prefill = lm.prefill
+
+    def prefill(ids, reserve=0):
+        result = original_prefill(ids, reserve)
+        addresses.append((result.cache.keys.data_ptr(), result.cache.values.data_ptr()))
+        return result
+
+    lm.prefill = prefill
+    tree = CandidateTree.from_paths(default_paths(heads.num_heads, 16), heads.num_heads)
+    config = DecodeConfig(max_new_tokens=60, snap_fragments=False, stop_at_endmodule=False)
+    MedusaDecoder(lm, heads, tree).generate("module m(input a, output y);\n", config)
+    cache = lm.prefix_cache._cache
+    assert len(created) == 1 and cache is created[0]
+    assert addresses == [(cache.keys.data_ptr(), cache.values.data_ptr())]
+
+
+def test_int8_projection_is_the_dequantised_matmul():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 40, bias=True)
+    other = torch.nn.Linear(64, 24, bias=False)
+    fused = Int8Projection([linear, other], torch.float32)
+    x = torch.randn(5, 64)
+    weight = fused._weight.float() * fused._scales[:, None]
+    expected = torch.nn.functional.linear(x, weight, torch.cat([linear.bias.detach(), torch.zeros(24)]))
+    a, b = fused(x)
+    assert a.shape == (5, 40) and b.shape == (5, 24)
+    assert torch.allclose(torch.cat([a, b], dim=-1), expected, atol=1e-4)
+    dense = torch.cat([linear(x), other(x)], dim=-1)
+    assert (torch.cat([a, b], dim=-1) - dense).abs().max() < 0.05  # and close to the float weights
+
+
+def test_unsupported_families_fall_back_with_a_reason():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    gpt2 = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=50))
+    assert "gpt2" in unsupported_reason(gpt2, 512)
+    lm, _ = tiny_lm("mistral")
+    lm.model.config.sliding_window = 64
+    assert "sliding window" in unsupported_reason(lm.model, 512)
+
+
+def test_engine_uses_the_lean_runtime_with_a_merged_adapter(tmp_path):
+    from peft import LoraConfig, get_peft_model
+
+    from tests.test_server_support import build_tiny_checkpoint
+    from verifrag.model.engine import Engine
+
+    checkpoint = build_tiny_checkpoint(tmp_path)
+    plain = Engine.load(checkpoint, device="cpu", dtype="float32")
+    assert plain.lm.lean is not None
+    assert Engine.load(checkpoint, device="cpu", dtype="float32", runtime="transformers").lm.lean is None
+    ids = torch.tensor([[5, 17, 300, 9]])
+    untuned = plain.lm.model(ids).logits[0, -1].detach()
+    base = plain.lm.model
+    torch.manual_seed(3)
+    tuned = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False))
+    tuned.save_pretrained(tmp_path / "checkpoint" / "adapter")
+    engine = Engine.load(checkpoint, device="cpu", dtype="float32")
+    reference = engine.lm.model(ids).logits[0, -1]
+    logits, _ = engine.lm.forward(ids, engine.lm.lean.new_cache(4), last_only=True)
+    allowed = torch.isfinite(logits[-1])
+    assert (logits[-1][allowed] - reference[allowed]).abs().max() < TOLERANCE
+    assert not torch.allclose(untuned, reference)  # the adapter is really in the lean weights
+    with pytest.raises(UserError, match="lean runtime"):
+        Engine.load(checkpoint, device="cpu", dtype="int8", runtime="transformers")
+
+
+@pytest.mark.slow
+def test_the_default_model_matches_transformers():
+    from verifrag.model.engine import Engine
+
+    engine = Engine.load(device="cpu", dtype="float32")
+    lm = engine.lm
+    assert lm.lean is not None
+    hf = LanguageModel(lm.model, lm.tokenizer, banned_ids=lm.banned_ids)
+    ids = torch.tensor([lm.tokenizer("module counter(input clk, input rst, output reg [3:0] q);\n")["input_ids"]])
+    hf_cache = DynamicCache(config=lm.model.config)
+    _both(hf, lm, hf_cache, lm.lean.new_cache(64), ids)
