@@ -98,6 +98,8 @@ def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str) -> LeanFo
     wanted = runtime == "lean" or weight_format != "dense" or (runtime == "auto" and lm.device.type == "cpu")
     if runtime == "transformers" and weight_format != "dense":
         raise UserError(f"{weight_format} weights need the lean runtime, not transformers'")
+    if weight_format == "int8" and lm.device.type != "cpu":
+        raise UserError("int8 weights run on the CPU only (fbgemm); use --dtype bfloat16 on a GPU")
     if not wanted or (reason is not None and runtime == "auto" and weight_format == "dense"):
         return None
     if reason is not None:

@@ -65,7 +65,7 @@ class LeanForward:
         self.num_kv_heads = first.k_proj.out_features // self.head_dim
         self.embed = core.embed_tokens.weight.detach()
         self.final_norm = core.norm.weight.detach()
-        self.lm_head = projection([model.get_output_embeddings()], weight_format, self.dtype)
+        self.lm_head = projection([model.get_output_embeddings()], weight_format)
         self.layers = [self._layer(layer) for layer in core.layers]
         self.inv_freq = core.rotary_emb.inv_freq.detach().float()
         self.attention_scaling = float(getattr(core.rotary_emb, "attention_scaling", 1.0))
@@ -73,14 +73,14 @@ class LeanForward:
 
     def _layer(self, layer: torch.nn.Module) -> _Layer:
         attn, mlp = layer.self_attn, layer.mlp
-        fmt, dtype = self.weight_format, self.dtype
+        fmt = self.weight_format
         return _Layer(
             layer.input_layernorm.weight.detach(),
-            projection([attn.q_proj, attn.k_proj, attn.v_proj], fmt, dtype),
-            projection([attn.o_proj], fmt, dtype),
+            projection([attn.q_proj, attn.k_proj, attn.v_proj], fmt),
+            projection([attn.o_proj], fmt),
             layer.post_attention_layernorm.weight.detach(),
-            projection([mlp.gate_proj, mlp.up_proj], fmt, dtype),
-            projection([mlp.down_proj], fmt, dtype),
+            projection([mlp.gate_proj, mlp.up_proj], fmt),
+            projection([mlp.down_proj], fmt),
         )
 
     def new_cache(self, capacity: int) -> StaticKVCache:
