@@ -33,7 +33,9 @@ def probe(*args: str) -> dict:
 
 @pytest.mark.parametrize("args", [
     ["--help"], ["--version"], ["generate", "--help"], ["eval", "--help"], ["verify", "--help"],
-    ["bench", "--help"], ["serve", "--help"], ["doctor", "--help"],
+    ["bench", "--help"], ["serve", "--help"], ["doctor", "--help"], ["train", "--help"],
+    ["train", "sft", "--help"], ["train", "medusa", "--help"], ["train", "data", "--help"],
+    ["train", "distill", "--help"], ["train", "salv", "--help"],
 ], ids=" ".join)
 def test_help_and_version_load_nothing_heavy(args):
     result = probe(*args)

@@ -24,7 +24,8 @@ def _train(argv: list[str]) -> int:
 def test_train_data_writes_the_documented_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "corpus"
     assert _train(["data", "--dir", str(SMALL), "--out", str(out), "--heldout-fraction", "0.5", "--no-progress"]) == 0
-    assert {p.name for p in out.iterdir()} == {"train.jsonl", "heldout.jsonl", "stats.json", "run.json"}
+    assert {p.name for p in out.iterdir()} == {"train.jsonl", "heldout.jsonl", "pairs.jsonl", "pairs_heldout.jsonl",
+                                               "stats.json", "run.json"}
     records = [json.loads(line) for name in ("train.jsonl", "heldout.jsonl") for line in (out / name).read_text().splitlines()]
     assert len(records) == 4 and all(KEYS <= set(r) for r in records)
     alu = next(r for r in records if r["module"] == "alu")

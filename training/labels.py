@@ -18,9 +18,10 @@ Label modes (the ablation switch `--labels`):
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import torch
+if TYPE_CHECKING:  # torch loads where labels are computed, so `verifrag train --help` stays instant
+    import torch
 
 IGNORE_INDEX = -100
 LABEL_MODES = ("plain", "fragment", "progressive")
@@ -35,6 +36,8 @@ def head_labels(input_ids: Sequence[int] | torch.Tensor, boundary: Sequence[bool
     """
     if mode not in LABEL_MODES:
         raise ValueError(f"unknown label mode {mode!r}; choose from {', '.join(LABEL_MODES)}")
+    import torch
+
     ids = torch.as_tensor(input_ids, dtype=torch.long)
     flags = torch.as_tensor(boundary, dtype=torch.bool)
     if ids.shape != flags.shape:
@@ -58,6 +61,8 @@ def head_labels(input_ids: Sequence[int] | torch.Tensor, boundary: Sequence[bool
 
 def _next_boundary(flags: torch.Tensor) -> torch.Tensor:
     """For each index i, the smallest j >= i with flags[j] true (len(flags) when there is none)."""
+    import torch
+
     length = flags.shape[0]
     index = torch.where(flags, torch.arange(length), torch.full((length,), length))
     return index.flip(0).cummin(0).values.flip(0)

@@ -10,9 +10,10 @@ on large corpora. The first copy in the pipeline's fixed order is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:  # datasketch (and scipy behind it) loads when deduplication runs, not for --help
+    from datasketch import MinHash
 
 DEFAULT_THRESHOLD = 0.85
 DEFAULT_NUM_PERM = 128
@@ -41,11 +42,15 @@ class NearDuplicateFilter:
         if not 0.0 < config.threshold <= 1.0:
             raise ValueError("dedup threshold must be in (0, 1]")
         self._config = config
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
         self._count = 0
 
     def signature(self, tokens: Sequence[str]) -> MinHash:
         # datasketch's default hash (SHA-1, 32 bits) is stable across processes, unlike Python's `hash`.
+        from datasketch import MinHash
+
         minhash = MinHash(num_perm=self._config.num_perm, seed=self._config.seed)
         minhash.update_batch(sorted(shingles(tokens, self._config.shingle)))
         return minhash
