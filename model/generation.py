@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from verifrag.model.engine import Engine
-from verifrag.model.prompting import module_prompt
+from verifrag.model.prompting import module_prompt, module_text
 from verifrag.model.sampling import DecodeConfig
 
 
@@ -45,9 +45,7 @@ def complete(engine: Engine, request: SampleRequest, settings: SampleSettings) -
         temperature=settings.temperature if settings.temperature > 0 else 1.0,
         seed=request.index,
     )
-    result = engine.generate(prompt, settings.decoder, config)
-    # Chat-tuned models close the fenced block they were started in; the fence is not Verilog.
-    return start + result.text.split("```", 1)[0]
+    return module_text(start, engine.generate(prompt, settings.decoder, config).text)
 
 
 def generate_samples(

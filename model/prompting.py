@@ -25,3 +25,9 @@ def module_prompt(spec: str, tokenizer: PreTrainedTokenizerBase, module_name: st
         return f"{head}```verilog\n{start}", start
     comment = "\n".join(f"// {line}".rstrip() for line in spec.strip().splitlines())
     return f"{comment}\n{start}", start
+
+
+def module_text(start: str, generated: str) -> str:
+    """The module a caller shows: the answer's start plus the generated text, up to the closing code
+    fence that chat-tuned models write after `endmodule` (the fence is not Verilog)."""
+    return start + generated.split("```", 1)[0]

@@ -104,6 +104,14 @@ def test_generate_json_contract(capsys):
     assert payload["decoder"] == "medusa" and 0 < payload["new_tokens"] <= 16
 
 
+def test_generate_spec_asks_for_a_whole_module_as_eval_does(capsys):
+    code, out, _ = run_cli(["generate", "--spec", "A 2-input AND gate with inputs a, b and output y.",
+                            "--decoder", "ntp", "--max-new-tokens", "24", "--json"], capsys)
+    assert code == 0
+    text = json.loads(out)["text"]
+    assert text.startswith("module TopModule") and "```" not in text
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -16,7 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--prompt", help=r"prompt text; the escapes \n and \t are expanded (see --literal)")
     source.add_argument("--prompt-file", type=Path, help="read the prompt from this file, verbatim")
-    parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt")
+    source.add_argument("--spec", help="describe the module in words: the model is asked for a whole module "
+                                       "`TopModule` the way eval and the editor's generate-module command ask")
+    source.add_argument("--spec-file", type=Path, help="read the module description from this file")
+    parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt or --spec")
     parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="default: medusa")
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
@@ -36,12 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _prompt(args: argparse.Namespace) -> str:
-    if args.prompt_file is not None:
+    """The prompt text, or with --spec/--spec-file the module description."""
+    path = args.prompt_file if args.prompt_file is not None else args.spec_file
+    if path is not None:
         try:
-            return args.prompt_file.read_text(encoding="utf-8", errors="replace")
+            return path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise UserError(f"cannot read prompt file {args.prompt_file}: {exc.strerror}") from exc
-    return args.prompt if args.literal else args.prompt.replace("\\n", "\n").replace("\\t", "\t")
+            raise UserError(f"cannot read prompt file {path}: {exc.strerror}") from exc
+    text = args.prompt if args.prompt is not None else args.spec
+    return text if args.literal else text.replace("\\n", "\n").replace("\\t", "\t")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         check_checkpoint(args.checkpoint)  # before torch loads: a bad checkpoint is a one-line error at once
 
     from verifrag.model.engine import Engine
+    from verifrag.model.prompting import module_prompt, module_text
     from verifrag.model.sampling import DecodeConfig
     from verifrag.model.stopping import NAMED_RULES
 
@@ -74,18 +81,23 @@ def run(args: argparse.Namespace) -> int:
         stop_rule=NAMED_RULES[args.stop] if args.stop else None,
         seed=args.seed,
     )
+    spec = args.spec is not None or args.spec_file is not None
+    start = ""
+    if spec:
+        prompt, start = module_prompt(prompt, engine.lm.tokenizer)
     result = engine.generate(prompt, args.decoder, config)
+    text = module_text(start, result.text) if spec else result.text
     stats = result.stats
     if stats.truncated_prompt_tokens:
         print(f"verifrag generate: note: prompt cut by {stats.truncated_prompt_tokens} tokens from the left "
               f"to fit the {engine.lm.context_length}-token context", file=sys.stderr)
     if args.json:
-        payload = {"text": result.text, **{k: v for k, v in stats.as_dict().items() if k in JSON_KEYS}}
+        payload = {"text": text, **{k: v for k, v in stats.as_dict().items() if k in JSON_KEYS}}
         payload.update(stop_reason=result.stop_reason, per_head_acceptance=stats.per_head_acceptance,
                        prompt_tokens=stats.prompt_tokens, truncated_prompt_tokens=stats.truncated_prompt_tokens)
         print(json.dumps(payload))
     else:
-        sys.stdout.write(result.text + "\n")
+        sys.stdout.write(text + "\n")
         print(f"[{stats.decoder}] {stats.new_tokens} tokens in {stats.seconds:.2f} s "
               f"({stats.tokens_per_s:.1f} tokens/s), {stats.mean_accepted:.2f} per step, "
               f"{stats.frag_discarded} fragment discards, stop: {result.stop_reason}", file=sys.stderr)
