@@ -37,6 +37,7 @@ MAX_BODY = 64 * 1024 * 1024  # a 10 MB document, JSON-escaped, fits with room to
 _CHUNK = 64 * 1024
 _SNIFF = 4096
 _HEADER = re.compile(rb"Content-Length:[ \t]*(\d+)[ \t]*\r?\n", re.IGNORECASE)
+_ANY_HEADER = re.compile(rb"[A-Za-z0-9-]+:[^\r\n]*\r?\n")
 
 
 class Reader(Protocol):
@@ -112,6 +113,8 @@ def sniff_id(prefix: bytes) -> int | str | None:
             continue
         depth += char in "{["
         depth -= char in "}]"
+        if depth <= 0 and not char.isspace():  # not an object, or its end: what follows is another message
+            return None
         index += 1
     return None
 
@@ -232,6 +235,12 @@ async def _headers(reader: _Pushback) -> int | None:
         match = _HEADER.fullmatch(line)
         if match:
             length = int(match.group(1))
+        elif (match := _HEADER.search(line)) is not None:
+            # the rest of a body shorter than its Content-Length said, then the next header: resynchronise
+            log.warning("framing lost (a Content-Length shorter than its body?); resynchronised")
+            length, lines = int(match.group(1)), 1
+        elif not _ANY_HEADER.fullmatch(line):
+            log.warning("dropped a line that is not a header")
 
 
 async def serve(stop: threading.Event, reader: Reader, protocol: JsonRPCProtocol) -> None:
@@ -244,6 +253,13 @@ async def serve(stop: threading.Event, reader: Reader, protocol: JsonRPCProtocol
         if length > MAX_BODY:
             prefix = await source.read_some(_SNIFF)
             msg_id = sniff_id(prefix)
+            while msg_id is None and len(prefix) < _SNIFF and not _HEADER.search(prefix):
+                more = await source.read_some(_SNIFF - len(prefix))
+                if not more:
+                    break
+                prefix += more
+                msg_id = sniff_id(prefix)
+            source.pending = prefix + source.pending  # it may hold the next messages too: scan it again
             log.warning("dropped a %d-byte message (limit %d bytes), id %r", length, MAX_BODY, msg_id)
             _error(protocol, msg_id, JsonRpcInvalidRequest(f"message of {length} bytes exceeds the {MAX_BODY}-byte limit"))
             found = await _resync(source)
