@@ -2,7 +2,9 @@
 
 Methods:
 - `hf_greedy`: transformers `generate`, greedy: the next-token baseline every ratio is taken against.
-- `ntp`: our next-token decoder.
+- `ntp`: our next-token decoder (on the lean runtime where the engine has one).
+- `ntp_transformers`: the same decoder on transformers' forward and `DynamicCache`: what the lean
+  runtime gains.
 - `medusa`: Medusa tree decoding, greedy acceptance, no fragment snapping.
 - `medusa_frag`: the same with fragment snapping.
 - `prompt_lookup`: transformers prompt lookup decoding (`prompt_lookup_num_tokens`).
@@ -29,7 +31,7 @@ from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
 
-METHODS = ("hf_greedy", "ntp", "medusa", "medusa_frag", "prompt_lookup", "assisted")
+METHODS = ("hf_greedy", "ntp", "ntp_transformers", "medusa", "medusa_frag", "prompt_lookup", "assisted")
 
 
 @dataclass
@@ -93,12 +95,18 @@ def _hf_runner(engine: Engine, max_new_tokens: int, **generate_kwargs) -> Callab
     return run
 
 
-def _our_runner(engine: Engine, decoder: str, max_new_tokens: int, snap: bool) -> Callable[[str], Run]:
+def _our_runner(engine: Engine, decoder: str, max_new_tokens: int, snap: bool, lean: bool = True) -> Callable[[str], Run]:
     config = DecodeConfig(max_new_tokens=max_new_tokens, snap_fragments=snap, stop_at_endmodule=False)
 
     def run(prompt: str) -> Run:
         engine.lm.prefix_cache.clear()  # every method starts from a cold prompt
-        result = engine.generate(prompt, decoder, config)
+        runtime = engine.lm.lean
+        engine.lm.lean = runtime if lean else None
+        try:
+            result = engine.generate(prompt, decoder, config)
+        finally:
+            engine.lm.lean = runtime
+            engine.lm.prefix_cache.clear()  # the other runtime's cache type must not be reused
         s = result.stats
         return Run(s.new_tokens, s.seconds, s.steps, list(s.accepted_per_step), list(s.head_hits), s.frag_discarded,
                    result.token_ids)
@@ -115,6 +123,10 @@ def runners(
             table[method] = _hf_runner(engine, max_new_tokens)
         elif method == "ntp":
             table[method] = _our_runner(engine, "ntp", max_new_tokens, snap=False)
+        elif method == "ntp_transformers":
+            if engine.lm.lean is None or engine.lm.lean.weight_format != "dense":
+                continue  # the engine already runs transformers' forward, or its weights exist only here
+            table[method] = _our_runner(engine, "ntp", max_new_tokens, snap=False, lean=False)
         elif method == "medusa":
             table[method] = _our_runner(engine, "medusa", max_new_tokens, snap=False)
         elif method == "medusa_frag":

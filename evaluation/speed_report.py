@@ -11,6 +11,7 @@ from verifrag.evaluation.speed import MethodSummary
 LABELS = {
     "hf_greedy": "transformers generate (greedy)",
     "ntp": "VeriFrag next-token",
+    "ntp_transformers": "VeriFrag next-token, transformers forward",
     "medusa": "Medusa",
     "medusa_frag": "Medusa + fragment snapping",
     "prompt_lookup": "prompt lookup decoding",

@@ -46,13 +46,13 @@ class Engine:
         """Load `checkpoint` (default: the bundled one). `tree_nodes` rebuilds the candidate tree with
         that many nodes from the checkpoint's measured head acceptance. `runtime` "auto" runs the lean
         forward on a CPU where the family is supported, transformers' forward elsewhere; `dtype` "int8"
-        means int8 weights with float32 activations, which only the lean runtime has."""
+        means int8 weights with bfloat16 activations, which only the lean runtime has."""
         if runtime not in RUNTIMES:
             raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
         torch_device = pick_device(device)
         weight_format = "int8" if dtype == "int8" else "dense"
-        model_dtype = pick_dtype("float32" if dtype == "int8" else dtype, torch_device)
+        model_dtype = pick_dtype("bfloat16" if dtype == "int8" else dtype, torch_device)
         model, _ = load_base(_base_reference(ckpt), torch_device, model_dtype)
         try:
             tokenizer = AutoTokenizer.from_pretrained(ckpt.directory, local_files_only=True)
@@ -99,7 +99,7 @@ def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str) -> LeanFo
     if runtime == "transformers" and weight_format != "dense":
         raise UserError(f"{weight_format} weights need the lean runtime, not transformers'")
     if weight_format == "int8" and lm.device.type != "cpu":
-        raise UserError("int8 weights run on the CPU only (fbgemm); use --dtype bfloat16 on a GPU")
+        raise UserError("int8 weights run on the CPU only; use --dtype bfloat16 on a GPU")
     if not wanted or (reason is not None and runtime == "auto" and weight_format == "dense"):
         return None
     if reason is not None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from verifrag.model.stopping import StopRule
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DTYPES = ("auto", "float32", "bfloat16", "float16")
+DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
 DECODERS = ("medusa", "ntp")
 ACCEPTANCES = ("greedy", "typical")
 

@@ -99,8 +99,8 @@ def test_logits_equal_transformers_in_every_pass(kind):
 
 
 @pytest.mark.parametrize("kind", ["llama", "qwen2", "mistral"])
-def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind):
-    weights = "dense"
+@pytest.mark.parametrize("weights", ["dense", "int8"])
+def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights):
     lm, heads = tiny_lm(kind, seed=4, runtime="lean", weights=weights)
     rng = random.Random(kind + weights)
     config = DecodeConfig(max_new_tokens=40, snap_fragments=False, stop_at_endmodule=False)
@@ -142,12 +142,13 @@ def test_int8_projection_is_close_to_the_float_matmul():
     fused = Int8Projection([linear, other])
     weight = torch.cat([linear.weight, other.weight]).detach()
     step = weight.abs().amax(dim=1, keepdim=True) / 127
-    assert ((fused.dequantised() - weight).abs() <= step / 2 + 1e-7).all()  # per-channel rounding
+    assert ((fused.dequantised() - weight).abs() <= step / 2 + step * 127 / 256).all()  # rounding; bf16 scales
     x = torch.randn(5, 64)
     a, b = fused(x)
     assert a.shape == (5, 40) and b.shape == (5, 24)
     dense = torch.cat([linear(x), other(x)], dim=-1).detach()
     assert (torch.cat([a, b], dim=-1) - dense).abs().max() < 0.03 * dense.abs().max()
+    assert torch.equal(fused(x[2:3])[0], a[2:3])  # a row does not depend on the other rows
 
 
 def test_unsupported_families_fall_back_with_a_reason():

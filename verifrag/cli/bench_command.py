@@ -18,15 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"VerilogEval-layout folder whose prompts are used (default: {DEFAULT_PROBLEMS})")
     parser.add_argument("--limit", type=int, default=20, help="use the first N problems (default: 20)")
     parser.add_argument("--max-new-tokens", type=int, default=128, metavar="N", help="default: 128")
-    parser.add_argument("--methods", default="hf_greedy,ntp,medusa,medusa_frag,prompt_lookup,assisted",
-                        help="comma-separated subset of hf_greedy, ntp, medusa, medusa_frag, prompt_lookup, assisted")
+    parser.add_argument("--methods", default="hf_greedy,ntp,ntp_transformers,medusa,medusa_frag,prompt_lookup,assisted",
+                        help="comma-separated subset of hf_greedy, ntp, ntp_transformers, medusa, medusa_frag, "
+                             "prompt_lookup, assisted")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats for the spread (default: 3)")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--tree-nodes", type=int, metavar="N", help="rebuild the candidate tree with N nodes")
     parser.add_argument("--draft-model", type=Path,
                         help="HF directory of a smaller model with the same tokenizer, for assisted generation")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--dtype", default="auto",
+                        help="auto (bfloat16 on CUDA, else float32), float32, bfloat16, float16, or int8 (int8 weights, "
+                             "bfloat16 activations, lean runtime on a CPU only)")
+    parser.add_argument("--runtime", default="auto", choices=("auto", "lean", "transformers"),
+                        help="auto: our lean forward on a CPU for Llama/Qwen2/Mistral, else transformers' (default: auto)")
     parser.add_argument("--out", type=Path, default=None,
                         help="where speed.md and the PNG plots go (default: a new runs/bench-DATE-TIME folder; "
                              "the committed figures in benchmarks/results are only written when named here)")
@@ -53,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1 or args.max_new_tokens < 1:
         raise UserError("--repeats and --max-new-tokens must be at least 1")
     machine = machine_description()
-    engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes)
+    engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes,
+                         runtime=args.runtime)
     draft = None
     if "assisted" in methods:
         if args.draft_model is None:
@@ -75,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     report = (f"# Decoding speed\n\nCommand: `{command}`\n\nMachine: {machine}\n\n"
               f"{len(prompts)} prompts from {args.problems.name}, {args.max_new_tokens} new tokens each, "
               f"{args.repeats} interleaved repeats; candidate tree of {engine.tree.num_nodes} nodes; model in "
-              f"{str(engine.lm.dtype).removeprefix('torch.')}.\n\n{table}\n\n"
+              f"{str(engine.lm.dtype).removeprefix('torch.')}; runtime: "
+              f"{'lean, ' + engine.lm.lean.weight_format + ' weights' if engine.lm.lean else 'transformers'}.\n\n{table}\n\n"
               + "".join(f"![{p.stem}]({p.name})\n" for p in pictures))
     (args.out / "speed.md").write_text(report)
     print(table)

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
     parser.add_argument("--dtype", default="auto",
                         help="model dtype when generating: auto (bfloat16 on CUDA, else float32), float32, bfloat16, "
-                             "float16; greedy Medusa equals next-token exactly in float32")
+                             "float16, int8 (int8 weights, lean runtime, CPU); greedy Medusa equals next-token exactly in float32")
     parser.add_argument("--gen-workers", type=int, default=1, metavar="N",
                         help="processes generating samples, each with its own copy of the model (default 1; "
                              "on a GPU a few keep a small model busy)")

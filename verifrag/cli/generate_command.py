@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default: auto)")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64"),
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64", "int8"),
                         help="default: auto (bfloat16 on CUDA, else float32)")
     parser.add_argument("--temperature", type=float, default=0.0,
                         help="0 (default) decodes greedily; above 0 samples (typical acceptance for medusa)")
