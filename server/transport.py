@@ -104,9 +104,13 @@ def sniff_id(prefix: bytes) -> int | str | None:
                 return None
             rest = text[end:].lstrip()
             if depth == 1 and key == "id" and rest.startswith(":"):
+                rest = rest[1:].lstrip()
                 try:
-                    value, _ = decoder.raw_decode(rest[1:].lstrip())
+                    value, end = decoder.raw_decode(rest)
                 except ValueError:
+                    return None
+                # the value is whole only where `,` or `}` follows: a prefix ending `"id": 27` may be of 275
+                if rest[end:].lstrip()[:1] not in (",", "}"):
                     return None
                 return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
             index = end

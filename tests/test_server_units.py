@@ -1,7 +1,16 @@
-"""The server's pure parts: settings, LSP positions, context windows, post-processing, comment blocks."""
+"""The server's pure parts: settings, LSP positions, context windows, post-processing, comment blocks,
+and the JSON-RPC reader fed in pieces cut where a pipe may cut them."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+import threading
+
+from pygls.protocol import JsonRPCProtocol, default_converter
+
+from verifrag.server import transport
 from verifrag.server.completion import ANCHOR_LINES, Context, cursor_context, end_of_block, finish
 from verifrag.server.config import ServerConfig, settings_section, update_config
 from verifrag.server.documents import Lines, indent_unit
@@ -65,3 +74,60 @@ def test_comment_block_and_spec():
 
 def test_identifiers_survive_unparsable_text():
     assert identifiers_at("module m; initial " + "begin " * 10000, 20) == []
+
+
+class Pieces:
+    """Input that arrives in the given pieces, as a pipe delivers what the client has written so far
+    (`transport.Reader`); a read never spans two pieces, as `read1` never waits for more."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = [piece for piece in pieces if piece]
+
+    async def read_some(self, size: int) -> bytes:
+        if not self.pieces:
+            return b""
+        head, rest = self.pieces[0][:size], self.pieces[0][size:]
+        self.pieces[0:1] = [rest] if rest else []
+        return head
+
+    async def readline(self, limit: int) -> bytes:
+        line = b""
+        while self.pieces and not line.endswith(b"\n") and len(line) < limit:
+            cut = self.pieces[0].find(b"\n", 0, limit - len(line))
+            line += await self.read_some(cut + 1 if cut >= 0 else limit - len(line))
+        return line
+
+    async def read_exactly(self, size: int) -> bytes:
+        data = b""
+        while self.pieces and len(data) < size:
+            data += await self.read_some(size - len(data))
+        return data
+
+
+class Answers:
+    """A writer that keeps what the protocol sends."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def ids(self) -> list[object]:
+        headers = rb"Content-Length: \d+\r\n(?:[^\r\n]+\r\n)*\r\n"
+        return [json.loads(body)["id"] for body in re.split(headers, self.data)[1:]]
+
+
+def test_oversize_messages_are_answered_under_their_own_ids_wherever_the_input_is_cut():
+    """Two oversize requests back to back: the second one's id is read from what follows the first,
+    and a cut inside `"id": 275` must not answer id 27 (which a fuzz run caught)."""
+    first, second = (b"Content-Length: 999999999999\r\n\r\n"
+                     + json.dumps({"jsonrpc": "2.0", "id": n, "method": "textDocument/hover", "params": {}}).encode()
+                     for n in (274, 275))
+    stream = first + second
+    for cut in range(len(first), len(stream)):
+        answers = Answers()
+        protocol = JsonRPCProtocol(None, default_converter())
+        protocol.set_writer(answers)
+        asyncio.run(transport.serve(threading.Event(), Pieces([stream[:cut], stream[cut:]]), protocol))
+        assert answers.ids() == [274, 275], stream[:cut]
