@@ -1,7 +1,9 @@
 """Fuzzing the real server over stdio: a few thousand random and mutated LSP messages, valid and
 invalid, from hypothesis (derandomized, so CI runs the same messages every time; bounded by message
-count, not by time). Afterwards the server is alive, every request that carried an id was answered,
-and diagnostics for fresh documents are still correct."""
+count, not by time). Afterwards the server is alive, every request whose message can be read was
+answered exactly once under its own id (an oversize one too: its id is in its first bytes), no answer
+carries an id that was never sent, and diagnostics for fresh documents are still correct. A body cut
+short by its Content-Length cannot be read, so JSON-RPC answers it with id null: its id is not awaited."""
 
 from __future__ import annotations
 
