@@ -88,8 +88,9 @@ def main() -> None:
 
     client = Client()
     server = psutil.Process(client.process.pid)
+    capabilities = {"window": {"workDoneProgress": True}}
     client.send({"id": "init", "method": "initialize",
-                 "params": {"processId": None, "rootUri": None, "capabilities": {"window": {"workDoneProgress": True}}}})
+                 "params": {"processId": None, "rootUri": None, "capabilities": capabilities}})
     client.wait(lambda m: m.get("id") == "init")
     client.send({"method": "initialized", "params": {}})
     ready = client.wait(lambda m: m.get("method") == "verifrag/status" and m["params"]["state"] != "loading")
