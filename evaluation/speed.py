@@ -7,6 +7,7 @@ Methods:
   runtime gains.
 - `medusa`: Medusa tree decoding, greedy acceptance, no fragment snapping.
 - `medusa_frag`: the same with fragment snapping.
+- `hybrid`: the Medusa tree plus a prompt-lookup chain in one pass, with fragment snapping.
 - `prompt_lookup`: transformers prompt lookup decoding (`prompt_lookup_num_tokens`).
 - `assisted`: transformers assisted generation with a smaller draft model, when one is given.
 
@@ -31,7 +32,7 @@ from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
 
-METHODS = ("hf_greedy", "ntp", "ntp_transformers", "medusa", "medusa_frag", "prompt_lookup", "assisted")
+METHODS = ("hf_greedy", "ntp", "ntp_transformers", "medusa", "medusa_frag", "hybrid", "prompt_lookup", "assisted")
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Run:
     head_hits: list[int] = field(default_factory=list)
     frag_discarded: int = 0
     token_ids: list[int] = field(default_factory=list)
+    branch_wins: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class MethodSummary:
     accepted_per_step: list[int]
     head_hits: list[int]
     frag_discarded: int
+    branch_wins: dict[str, int] = field(default_factory=dict)
 
     @property
     def median(self) -> float:
@@ -109,7 +112,7 @@ def _our_runner(engine: Engine, decoder: str, max_new_tokens: int, snap: bool, l
             engine.lm.prefix_cache.clear()  # the other runtime's cache type must not be reused
         s = result.stats
         return Run(s.new_tokens, s.seconds, s.steps, list(s.accepted_per_step), list(s.head_hits), s.frag_discarded,
-                   result.token_ids)
+                   result.token_ids, dict(s.branch_wins))
 
     return run
 
@@ -131,6 +134,8 @@ def runners(
             table[method] = _our_runner(engine, "medusa", max_new_tokens, snap=False)
         elif method == "medusa_frag":
             table[method] = _our_runner(engine, "medusa", max_new_tokens, snap=True)
+        elif method == "hybrid":
+            table[method] = _our_runner(engine, "hybrid", max_new_tokens, snap=True)
         elif method == "prompt_lookup":
             table[method] = _hf_runner(engine, max_new_tokens, prompt_lookup_num_tokens=10)
         elif method == "assisted":
@@ -178,7 +183,7 @@ def compare(
 def _matches(method: str, tokens: list[int], reference: list[int]) -> bool:
     """Greedy output must equal next-token output; with fragment snapping, up to the stop point (the
     final text is trimmed back to a complete fragment, so it is a prefix)."""
-    if method == "medusa_frag":
+    if method in ("medusa_frag", "hybrid"):
         return tokens == reference[: len(tokens)]
     return tokens == reference
 
@@ -190,6 +195,8 @@ def _add(summary: MethodSummary, run: Run) -> None:
     summary.frag_discarded += run.frag_discarded
     for k, hits in enumerate(run.head_hits):
         summary.head_hits[k] += hits
+    for branch, wins in run.branch_wins.items():
+        summary.branch_wins[branch] = summary.branch_wins.get(branch, 0) + wins
 
 
 def tree_step_cost(engine: Engine, prompt: str, sizes: Sequence[int], repeats: int = 10) -> dict[int, float]:

@@ -14,6 +14,7 @@ LABELS = {
     "ntp_transformers": "VeriFrag next-token, transformers forward",
     "medusa": "Medusa",
     "medusa_frag": "Medusa + fragment snapping",
+    "hybrid": "hybrid (Medusa + prompt lookup) + fragment snapping",
     "prompt_lookup": "prompt lookup decoding",
     "assisted": "assisted generation",
 }
@@ -27,8 +28,8 @@ def speed_table(summaries: Mapping[str, MethodSummary], identical: Mapping[str, 
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, s in summaries.items():
-        heads = ", ".join(f"{a:.2f}" for a in s.per_head_acceptance) if name.startswith("medusa") else "-"
-        discards = f"{s.frag_discarded} ({s.frag_discarded / max(1, s.tokens + s.frag_discarded):.1%})" if name == "medusa_frag" else "-"
+        heads = ", ".join(f"{a:.2f}" for a in s.per_head_acceptance) if name in ("medusa", "medusa_frag", "hybrid") else "-"
+        discards = f"{s.frag_discarded} ({s.frag_discarded / max(1, s.tokens + s.frag_discarded):.1%})" if name in ("medusa_frag", "hybrid") else "-"
         rows.append(
             f"| {LABELS.get(name, name)} | {s.median:.2f} ({min(s.tokens_per_s):.2f}-{max(s.tokens_per_s):.2f}) | "
             f"{s.median / base if base else 0:.2f} | {s.mean_accepted:.2f} | {heads} | {discards} | "
@@ -36,6 +37,11 @@ def speed_table(summaries: Mapping[str, MethodSummary], identical: Mapping[str, 
         )
     rows.append("")
     rows.append("*equal token for token; with fragment snapping, a prefix of it (the last fragment is trimmed at the token limit)")
+    if "hybrid" in summaries and summaries["hybrid"].branch_wins:
+        wins = summaries["hybrid"].branch_wins
+        rows.append("")
+        rows.append("Hybrid steps by the branch their kept tokens came from: "
+                    + ", ".join(f"{branch} {wins.get(branch, 0)}" for branch in ("root", "medusa", "lookup")))
     return "\n".join(rows)
 
 

@@ -14,6 +14,7 @@ from transformers import AutoTokenizer
 from verifrag.errors import UserError
 from verifrag.model.base import load_base, pick_device, pick_dtype
 from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
+from verifrag.model.hybrid import HybridDecoder
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
@@ -23,7 +24,7 @@ from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tokenizer import FRAG_TOKEN, add_frag_token, fit_embeddings
 from verifrag.model.tree import CandidateTree, default_paths
 
-DECODERS = ("ntp", "medusa")
+DECODERS = ("ntp", "medusa", "hybrid")
 RUNTIMES = ("auto", "lean", "transformers")
 DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
 
@@ -81,11 +82,13 @@ class Engine:
         lm.lean = _lean_forward(lm, runtime, weight_format)
         return cls(lm, ckpt, tree)
 
-    def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder:
+    def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
         if name == "ntp":
             return NextTokenDecoder(self.lm)
         if name == "medusa":
             return MedusaDecoder(self.lm, self.checkpoint.heads, self.tree)
+        if name == "hybrid":
+            return HybridDecoder(self.lm, self.checkpoint.heads, self.tree)
         raise UserError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
 
     def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None) -> DecodeResult:

@@ -75,15 +75,30 @@ class MedusaDecoder:
         best = int(torch.argmax(depth))  # first of the deepest: nodes are sorted, so ties go to top ranks
         return torch.nonzero(self._ancestors[best])[:, 0]
 
+    @property
+    def num_draft_nodes(self) -> int:
+        """Tokens a verification pass adds after the root."""
+        return self.tree.num_nodes
+
+    def propose(self, hidden: torch.Tensor, context: list[int]) -> torch.Tensor:
+        """The draft tokens of one step; `context` is every token so far, ending with the root."""
+        return self.draft(hidden)
+
+    def record(self, stats: DecodeStats, path: torch.Tensor, kept: int) -> None:
+        """Statistics of a step that kept `kept` tokens of `path`: one hit for each head used."""
+        for head in range(kept - 1):
+            stats.head_hits[head] += 1
+
     @torch.inference_mode()
     def generate(self, prompt: str, config: DecodeConfig) -> DecodeResult:
         stats = DecodeStats(decoder=self.name, head_hits=[0] * self.heads.num_heads)
-        run = DecodeRun.start(self.lm, prompt, config, stats, config.max_new_tokens + self.tree.num_nodes + 1)
+        run = DecodeRun.start(self.lm, prompt, config, stats, config.max_new_tokens + self.num_draft_nodes + 1)
         emitter, generator = run.emitter, run.generator
         cache, past, hidden = run.prefill.cache, len(run.ids), run.prefill.hidden
         root = choose_token(run.prefill.logits, config, generator)
         while True:
-            tokens, logits, hiddens = self.verify(root, self.draft(hidden), cache, past)
+            nodes = self.propose(hidden, run.ids + emitter.ids + [root])
+            tokens, logits, hiddens = self.verify(root, nodes, cache, past)
             path = self._best_path(tokens, logits, config)
             path_tokens = tokens[path].tolist()
             next_root = choose_token(logits[path[-1]], config, generator)
@@ -92,8 +107,7 @@ class MedusaDecoder:
             stats.steps += 1
             stats.accepted += len(path_tokens)
             stats.accepted_per_step.append(kept)
-            for head in range(kept - 1):
-                stats.head_hits[head] += 1
+            self.record(stats, path, kept)
             if emitter.accept(path_tokens[:kept]):
                 break
             compact(cache, past, path[:kept])

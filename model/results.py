@@ -17,6 +17,7 @@ class DecodeStats:
     new_tokens: int = 0
     accepted_per_step: list[int] = field(default_factory=list)
     head_hits: list[int] = field(default_factory=list)  # steps in which head k's token was kept
+    branch_wins: dict[str, int] = field(default_factory=dict)  # hybrid: steps whose kept tokens came from each branch
     frag_discarded: int = 0  # verified tokens cut back so a step ends on a fragment boundary
     prefill_seconds: float = 0.0
     seconds: float = 0.0

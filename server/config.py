@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
-DECODERS = ("medusa", "ntp")
+DECODERS = ("medusa", "ntp", "hybrid")
 ACCEPTANCES = ("greedy", "typical")
 
 

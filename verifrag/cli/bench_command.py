@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"VerilogEval-layout folder whose prompts are used (default: {DEFAULT_PROBLEMS})")
     parser.add_argument("--limit", type=int, default=20, help="use the first N problems (default: 20)")
     parser.add_argument("--max-new-tokens", type=int, default=128, metavar="N", help="default: 128")
-    parser.add_argument("--methods", default="hf_greedy,ntp,ntp_transformers,medusa,medusa_frag,prompt_lookup,assisted",
-                        help="comma-separated subset of hf_greedy, ntp, ntp_transformers, medusa, medusa_frag, "
+    parser.add_argument("--methods", default="hf_greedy,ntp,ntp_transformers,medusa,medusa_frag,hybrid,prompt_lookup,assisted",
+                        help="comma-separated subset of hf_greedy, ntp, ntp_transformers, medusa, medusa_frag, hybrid, "
                              "prompt_lookup, assisted")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats for the spread (default: 3)")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")

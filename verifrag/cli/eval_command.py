@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--checkpoint", metavar="DIR", help="generate samples with this checkpoint")
     parser.add_argument("--n", type=int, default=1, help="samples per problem when generating (default 1)")
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
-    parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="decoder when generating")
+    parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="decoder when generating")
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
     parser.add_argument("--dtype", default="auto",
                         help="model dtype when generating: auto (bfloat16 on CUDA, else float32), float32, bfloat16, "

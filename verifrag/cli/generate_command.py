@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                        "`TopModule` the way eval and the editor's generate-module command ask")
     source.add_argument("--spec-file", type=Path, help="read the module description from this file")
     parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt or --spec")
-    parser.add_argument("--decoder", choices=("ntp", "medusa"), default="medusa", help="default: medusa")
+    parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="default: medusa")
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default: auto)")
