@@ -38,13 +38,13 @@ def main() -> int:
     problems = list(load_problems(args.problems).values())[: args.limit]
     prompts = [module_prompt(p.prompt, engine.lm.tokenizer)[0] for p in problems]
     summaries, matches = compare(
-        engine, prompts, ["ntp", "medusa", "medusa_frag"], args.max_new_tokens, args.repeats,
+        engine, prompts, ["ntp", "ntp_transformers", "medusa", "medusa_frag", "hybrid"], args.max_new_tokens, args.repeats,
         progress=lambda text: print(text, file=sys.stderr),
     )
     costs = tree_step_cost(engine, prompts[0], [int(s) for s in args.sizes.split(",")])
     provenance = engine.checkpoint.config.provenance
     report = "\n".join([
-        "# Decode speed: next-token vs Medusa",
+        "# Decode speed: next-token vs Medusa vs hybrid",
         "",
         f"Command: `python benchmarks/decode_speed.py {' '.join(sys.argv[1:])}`",
         "",
@@ -61,6 +61,7 @@ def main() -> int:
         "",
         "## Cost of one verification pass by tree size",
         "",
+        f"Runtime: {'lean, ' + engine.lm.lean.weight_format + ' weights' if engine.lm.lean else 'transformers'}. "
         "Median of 10 passes on top of the first prompt's KV cache. A tree of n nodes can only pay off if "
         "the mean accepted length exceeds this ratio.",
         "",
