@@ -115,3 +115,27 @@ def test_the_tuned_checkpoint_loads_with_its_adapter_merged(tmp_path):
     ids = torch.tensor([[1, 2, 3]])
     with torch.no_grad():
         assert not torch.allclose(untuned.lm.model(ids).logits, tuned.lm.model(ids).logits)
+
+
+def test_interface_prompts_list_the_answers_ports_and_name_it_top_module():
+    from verifrag.training.sft.interface import HEADER, with_interface
+
+    module = ("module counter (\n  input clk,\n  input reset,\n  output reg [3:0] q\n);\n"
+              "  always @(posedge clk) q <= reset ? 4'd0 : q + 4'd1;\nendmodule")
+    rewritten = with_interface(Pair("A counter.", module, "test", "MIT"))
+    assert rewritten.spec == "\n".join([HEADER, "", " - input  clk", " - input  reset", " - output q (4 bits)", "",
+                                        "A counter."])
+    assert rewritten.module.startswith("module TopModule (") and rewritten.module.count("counter") == 0
+    assert with_interface(Pair("x", "module m(inout wire a); endmodule", "test", "MIT")) is None
+
+
+def test_a_second_stage_trains_the_init_checkpoints_adapter_further(tmp_path):
+    torch.set_num_threads(1)
+    data = _pairs_file(tmp_path / "data" / "problems.jsonl", 4)
+    first = SFTTrainer(_config(tmp_path / "first", data, tiny_checkpoint(tmp_path / "tiny"), epochs=1.0)).run()
+    second = SFTTrainer(_config(tmp_path / "second", data, first, epochs=1.0, interface_prompts=True)).run()
+    a = load_file(first / "adapter" / "adapter_model.safetensors")
+    b = load_file(second / "adapter" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and any(not torch.equal(a[k], b[k]) for k in a)
+    provenance = json.loads((second / "verifrag.json").read_text())["provenance"]["sft"]
+    assert provenance["continued_from"]["steps"] >= 1 and provenance["settings"]["interface_prompts"]

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output checkpoint directory (also holds the "
                         "resumable state in DIR/train_state)")
     parser.add_argument("--init-checkpoint", default=None, metavar="DIR",
-                        help="checkpoint whose base, heads and tokenizer are tuned (default: the bundled one)")
+                        help="checkpoint whose base, heads and tokenizer are tuned (default: the bundled one); "
+                             "its LoRA adapter, if it has one, is trained further")
     parser.add_argument("--lora-rank", type=int, default=16, help="LoRA rank on every linear layer (default 16)")
     parser.add_argument("--lora-alpha", type=int, default=32, help="LoRA alpha (default 32)")
     parser.add_argument("--lr", type=float, default=2e-4, help="peak learning rate (default 2e-4)")
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after M minutes of training, save, and let --resume continue (default: no limit)")
     parser.add_argument("--save-minutes", type=float, default=5.0, metavar="M",
                         help="save state and a loadable checkpoint every M minutes (default 5)")
+    parser.add_argument("--interface-prompts", action="store_true",
+                        help="list each answer's ports in its prompt and name the module TopModule, so the model "
+                             "learns to follow a given interface")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
 
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         output_dir=args.out, pairs=args.pairs, raw=args.raw, init_checkpoint=args.init_checkpoint,
         lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, lr=args.lr, epochs=args.epochs,
         batch_tokens=args.batch_tokens, seq_len=args.seq_len, heldout_fraction=args.heldout_fraction,
-        max_minutes=args.max_minutes, save_minutes=args.save_minutes, seed=args.seed, resume=args.resume,
+        interface_prompts=args.interface_prompts, max_minutes=args.max_minutes, save_minutes=args.save_minutes,
+        seed=args.seed, resume=args.resume,
         command=" ".join(["verifrag"] + sys.argv[1:]),
     )
     output = SFTTrainer(config).run()

@@ -28,6 +28,7 @@ from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOI
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 from verifrag.training.sft.examples import (Example, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs)
+from verifrag.training.sft.interface import with_interface
 
 STATE_DIR = "train_state"
 PROGRESS_FILE = "progress.json"
@@ -47,6 +48,7 @@ class SFTConfig:
     batch_tokens: int = 2048
     seq_len: int = 512
     heldout_fraction: float = 0.05
+    interface_prompts: bool = False  # list each answer's ports in its prompt (see sft/interface.py)
     max_minutes: float = 0.0  # 0: no time budget
     save_minutes: float = 5.0
     seed: int = 0
@@ -67,6 +69,10 @@ def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
     stats: dict[str, Any] = {"pairs": 0, "pairs_skipped": 0, "raw_windows": 0, "sources": {}}
     for path in config.pairs:
         pairs = read_pairs(path)
+        if config.interface_prompts:
+            rewritten = [with_interface(pair) for pair in pairs]
+            stats["pairs_without_interface"] = stats.get("pairs_without_interface", 0) + rewritten.count(None)
+            pairs = [pair for pair in rewritten if pair is not None]
         train_pairs, heldout_pairs = heldout_split(pairs, config.heldout_fraction)
         for part, target in ((train_pairs, train), (heldout_pairs, heldout)):
             for pair in part:
@@ -144,10 +150,7 @@ class SFTTrainer:
         fit_embeddings(base, tokenizer)
         data = _build_data(c, tokenizer)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(base, LoraConfig(r=c.lora_rank, lora_alpha=c.lora_alpha, lora_dropout=0.0,
-                                                target_modules="all-linear"))
+        model = self._trainable(base, ckpt)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=c.lr, weight_decay=0.0)
         per_step = acc.num_processes
         total = max(1, int(len(data.train_batches) * c.epochs) // per_step)
@@ -190,6 +193,18 @@ class SFTTrainer:
         seconds = spent + (time.time() - run_start)
         self._save(model, tokenizer, ckpt, data, step, tokens, seconds, history, started, total=total)
         return self.output
+
+    def _trainable(self, base: torch.nn.Module, ckpt: Any) -> torch.nn.Module:
+        """A fresh LoRA adapter, or, when the init checkpoint was tuned already, its adapter trained on:
+        a checkpoint holds one adapter, so a second stage continues the first instead of replacing it."""
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        if ckpt.embedding_rows:
+            raise UserError("--init-checkpoint has trained embedding rows ([FRAG]); tuning on top of them is not supported")
+        if ckpt.adapter_dir is not None:
+            return PeftModel.from_pretrained(base, str(ckpt.adapter_dir), is_trainable=True)
+        return get_peft_model(base, LoraConfig(r=self.config.lora_rank, lora_alpha=self.config.lora_alpha,
+                                               lora_dropout=0.0, target_modules="all-linear"))
 
     # -- evaluation ----------------------------------------------------------------------------------
     def heldout_loss(self, model: torch.nn.Module, examples: list[Example], pad_id: int) -> float | None:
@@ -242,7 +257,9 @@ class SFTTrainer:
         model.save_pretrained(str(self.output / ADAPTER_DIR), save_embedding_layers=False)
         config = json.loads((self.init / CONFIG_FILE).read_text())
         losses = [h["loss"] for h in history]
+        earlier = config.get("provenance", {}).get("sft")
         config.setdefault("provenance", {})["sft"] = {
+            "continued_from": earlier,
             "command": self.config.command, "settings": asdict(self.config), "data": data.stats,
             "steps": step, "planned_steps": total, "tokens_seen": tokens, "cpu_seconds_wall": round(seconds, 1),
             "tokens_per_s": round(tokens / max(1e-9, seconds), 1), "processes": self.accelerator.num_processes,
