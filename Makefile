@@ -1,7 +1,7 @@
 # The two set-up commands of the README, and the pieces they are made of. Everything runs in the
 # project's own virtual environment, .venv/ (made by scripts/install.sh); `source .venv/bin/activate`
 # puts `verifrag` on your PATH.
-PROMPT := // 4-bit counter with synchronous reset\nmodule counter(
+SPEC := A 4-bit binary counter with ports clk, reset (active-high, synchronous) and q (4 bits), counting up on each rising clock edge.
 VENV := .venv/bin
 # The two test suites; overridable so tests/test_makefile.py can check how `make test` combines them.
 PYTEST := $(VENV)/python -m pytest
@@ -12,12 +12,13 @@ EXTENSION_TEST := PATH="$(CURDIR)/$(VENV):$$PATH" bash vscode-extension/scripts/
 install:
 	bash scripts/install.sh
 
-# Install everything, run the main job on the default model, and end with one line that says whether
-# set-up worked: tokens generated, the speed, and whether the text parses with pyslang.
+# Install everything, run the main job on the default model (a module from a description), and end with
+# one line that says whether set-up worked: tokens generated, the speed, and whether the module parses with
+# pyslang and compiles with iverilog.
 quickstart: install
 	@mkdir -p runs
-	$(VENV)/verifrag generate --prompt '$(PROMPT)' --decoder medusa --json > runs/quickstart.json
-	@$(VENV)/python scripts/quickstart_report.py '$(PROMPT)' runs/quickstart.json
+	$(VENV)/verifrag generate --spec '$(SPEC)' --decoder medusa --json > runs/quickstart.json
+	@$(VENV)/python scripts/quickstart_report.py runs/quickstart.json
 
 # Install test needs, then run the whole suite (Python tests and the VS Code extension build + tests).
 test:
