@@ -139,3 +139,15 @@ def test_a_second_stage_trains_the_init_checkpoints_adapter_further(tmp_path):
     assert a.keys() == b.keys() and any(not torch.equal(a[k], b[k]) for k in a)
     provenance = json.loads((second / "verifrag.json").read_text())["provenance"]["sft"]
     assert provenance["continued_from"]["steps"] >= 1 and provenance["settings"]["interface_prompts"]
+
+
+def test_interface_prompts_hold_out_the_same_pairs_as_the_plain_stage(tmp_path):
+    from verifrag.training.sft.trainer import split_pairs
+
+    pairs = read_pairs(_pairs_file(tmp_path / "problems.jsonl", 12))
+    plain = SFTConfig(output_dir="x", heldout_fraction=0.4)
+    rewritten = SFTConfig(output_dir="x", heldout_fraction=0.4, interface_prompts=True)
+    _, held_plain, _ = split_pairs(pairs, plain)
+    _, held_rewritten, dropped = split_pairs(pairs, rewritten)
+    assert held_plain and dropped == 0
+    assert [p.spec for p in held_plain] == [p.spec.rsplit("\n", 1)[-1] for p in held_rewritten]

@@ -26,7 +26,7 @@ from verifrag.errors import UserError
 from verifrag.model.base import load_base
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
-from verifrag.training.sft.examples import (Example, collate, heldout_split, iterate_steps, length_batches,
+from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs)
 from verifrag.training.sft.interface import with_interface
 
@@ -68,12 +68,9 @@ def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
     heldout: list[Example] = []
     stats: dict[str, Any] = {"pairs": 0, "pairs_skipped": 0, "raw_windows": 0, "sources": {}}
     for path in config.pairs:
-        pairs = read_pairs(path)
+        train_pairs, heldout_pairs, dropped = split_pairs(read_pairs(path), config)
         if config.interface_prompts:
-            rewritten = [with_interface(pair) for pair in pairs]
-            stats["pairs_without_interface"] = stats.get("pairs_without_interface", 0) + rewritten.count(None)
-            pairs = [pair for pair in rewritten if pair is not None]
-        train_pairs, heldout_pairs = heldout_split(pairs, config.heldout_fraction)
+            stats["pairs_without_interface"] = stats.get("pairs_without_interface", 0) + dropped
         for part, target in ((train_pairs, train), (heldout_pairs, heldout)):
             for pair in part:
                 example = pair_example(pair, tokenizer)
@@ -96,6 +93,18 @@ def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
     stats["train_tokens"] = sum(len(e.input_ids) for e in train)
     stats["train_loss_tokens"] = sum(e.trained_tokens for e in train)
     return _Data(length_batches(train, config.batch_tokens), heldout, stats)
+
+
+def split_pairs(pairs: list[Pair], config: SFTConfig) -> tuple[list[Pair], list[Pair], int]:
+    """(train, held-out, pairs without a readable interface). The split is taken on the pairs as written,
+    before any rewrite, so a second stage with --interface-prompts holds out the same pairs as the first."""
+    train, heldout = heldout_split(pairs, config.heldout_fraction)
+    if not config.interface_prompts:
+        return train, heldout, 0
+    train_rewritten = [with_interface(pair) for pair in train]
+    heldout_rewritten = [with_interface(pair) for pair in heldout]
+    dropped = train_rewritten.count(None) + heldout_rewritten.count(None)
+    return ([p for p in train_rewritten if p is not None], [p for p in heldout_rewritten if p is not None], dropped)
 
 
 def _raw_texts(path: str) -> list[str]:
