@@ -5,6 +5,7 @@ This is the one entry point the CLI, the server, evaluation and benchmarks use t
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,8 @@ def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module
     from peft import PeftModel
 
     try:
-        return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+        with warnings.catch_warnings():  # peft asks a transformers 5 deprecated property on every load
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     except (ValueError, OSError, KeyError) as exc:
         raise UserError(f"cannot load the adapter in {adapter_dir}: {exc}") from exc
