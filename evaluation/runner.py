@@ -23,6 +23,9 @@ from verifrag.evaluation.samples import cache_key, digest, read_cache
 from verifrag.simulation import isolation
 from verifrag.simulation.sandbox import Limits
 
+# A sample is judged in about a second; below this many there is nothing long enough to need a bar.
+PROGRESS_MIN_SAMPLES = 20
+
 
 @dataclass
 class EvaluationReport:
@@ -103,7 +106,7 @@ def evaluate(
         with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             futures = [pool.submit(judge, *job, limits) for job in todo]
             finished = as_completed(futures)
-            if progress and futures:
+            if progress and len(futures) >= PROGRESS_MIN_SAMPLES:
                 from tqdm import tqdm
 
                 finished = tqdm(finished, total=len(futures), desc="judging", unit="sample")
