@@ -3,7 +3,6 @@ before fragment snapping and the final trim; exactly 1.0 for next-token decoding
 trim drops tokens (it once read 0.977 = 250 tokens / 256 steps)."""
 
 import pytest
-import torch
 
 from tests.tiny_models import tiny_lm
 from verifrag.model.medusa import MedusaDecoder
@@ -12,12 +11,7 @@ from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 PROMPTS = ["module counter(input clk, input rst, output reg [3:0] q);\n", "assign y = a & b", "x"]

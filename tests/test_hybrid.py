@@ -2,7 +2,6 @@
 its lookup branch copies what followed the latest earlier occurrence of the context's tail."""
 
 import pytest
-import torch
 
 from tests.tiny_models import tiny_lm
 from verifrag.model.hybrid import HybridDecoder
@@ -12,12 +11,7 @@ from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_lookup_takes_the_latest_longest_match():

@@ -22,12 +22,7 @@ from verifrag.model.tree import CandidateTree, default_paths
 TOLERANCE = 1e-4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _scaled_llama() -> LlamaForCausalLM:
