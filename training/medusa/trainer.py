@@ -41,6 +41,7 @@ from verifrag.training.medusa.eval import HeadScores, score_heads
 from verifrag.training.medusa.hidden import compute_hidden, load_hidden, save_hidden
 from verifrag.training.medusa.objective import (active_vocabulary, head_weights, lambda_at, per_head_loss,
                                                 remap_targets)
+from verifrag.training.schedule import warmup_cosine
 
 STATE_DIR = "train_state"
 STATE_FILE = "progress.json"
@@ -188,7 +189,7 @@ class MedusaTrainer:
         optimizer = self._optimizer(objective)
         steps_per_epoch = max(1, math.ceil(len(loader) / acc.num_processes / c.grad_accum))
         total = c.max_steps or max(1, int(steps_per_epoch * c.epochs))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total, c.warmup_ratio))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total, c.warmup_ratio))
         objective, optimizer, loader, scheduler = acc.prepare(objective, optimizer, loader, scheduler)
         step = resumed_from = self._resume()
         weights = head_weights(c.num_heads, c.head_decay)
@@ -370,12 +371,3 @@ def _embedding_row(base: nn.Module, index: int) -> torch.Tensor:
     embedding = base.get_input_embeddings()
     with torch.no_grad():
         return embedding(torch.tensor([index], device=next(base.parameters()).device))[0]
-
-
-def _lr_factor(step: int, total: int, warmup_ratio: float) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak."""
-    warmup = max(1, int(total * warmup_ratio))
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))

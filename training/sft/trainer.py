@@ -26,6 +26,7 @@ from verifrag.errors import UserError
 from verifrag.model.base import load_base
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
+from verifrag.training.schedule import warmup_cosine
 from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs)
 from verifrag.training.sft.interface import with_interface
@@ -122,14 +123,6 @@ def _raw_texts(path: str) -> list[str]:
     return texts
 
 
-def _lr_factor(step: int, total: int, warmup_ratio: float) -> float:
-    """Linear warm-up, then cosine decay to 10 % of the peak."""
-    warmup = max(1, int(total * warmup_ratio))
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
-
 
 class SFTTrainer:
     """One supervised run from an `SFTConfig` to a checkpoint directory with an `adapter/`."""
@@ -163,7 +156,7 @@ class SFTTrainer:
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=c.lr, weight_decay=0.0)
         per_step = acc.num_processes
         total = max(1, int(len(data.train_batches) * c.epochs) // per_step)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total, c.warmup_ratio))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total, c.warmup_ratio))
         model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
         progress = self._resume()
         step, tokens, spent = progress["step"], progress["tokens"], progress["seconds"]
@@ -275,6 +268,7 @@ class SFTTrainer:
             "device": str(self.accelerator.device),
             "first_loss": losses[0] if losses else None,
             "last_100_mean_loss": round(sum(losses[-100:]) / len(losses[-100:]), 4) if losses else None,
-            "heldout_answer_loss_before": self.heldout_before, "heldout_answer_loss": heldout, "finished": total is not None and step >= total,
+            "heldout_answer_loss_before": self.heldout_before, "heldout_answer_loss": heldout,
+            "finished": total is not None and step >= total,
         }
         (self.output / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
