@@ -131,8 +131,7 @@ def fuzzer(tiny_checkpoint):
     server = RawServer()
     server.initialize({"checkpoint": str(tiny_checkpoint), "debounceMs": 0, "maxNewTokens": 4, "moduleMaxNewTokens": 8})
     yield Fuzzer(server)
-    if server.process.poll() is None:
-        server.process.kill()
+    server.stop()
 
 
 @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,

@@ -17,8 +17,7 @@ OPTIONS = {"features": {"inlineCompletion": False, "completion": False, "moduleG
 def server():
     raw = RawServer()
     yield raw
-    if raw.process.poll() is None:
-        raw.process.kill()
+    raw.stop()
 
 
 def still_serving(server: RawServer, name: str) -> None:

@@ -22,8 +22,7 @@ UNKNOWN_MODULE = "module top(input a, output y);\n  missing_module u(.a(a), .y(y
 def server():
     raw = RawServer()
     yield raw
-    if raw.process.poll() is None:
-        raw.process.kill()
+    raw.stop()
 
 
 def test_elaboration_crash_leaves_the_server_serving(server):

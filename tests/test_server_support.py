@@ -168,6 +168,11 @@ class RawServer:
                 self.messages.append(message)
                 self._changed.notify_all()
 
+    def stop(self) -> None:
+        """Kill the server if a test left it running (a test may also have killed it on purpose)."""
+        if self.process.poll() is None:
+            self.process.kill()
+
     def send_bytes(self, data: bytes) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(data)
