@@ -145,7 +145,6 @@ class SFTTrainer:
 
     def run(self) -> Path:
         c, acc = self.config, self.accelerator
-        started = time.time()
         ckpt = load_checkpoint(self.init)
         base, tokenizer = load_base(ckpt.config.base_model, acc.device, torch.float32)
         add_frag_token(tokenizer)
@@ -160,7 +159,7 @@ class SFTTrainer:
         model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
         progress = self._resume()
         step, tokens, spent = progress["step"], progress["tokens"], progress["seconds"]
-        if "heldout_before" not in progress:  # the untuned model's held-out loss, measured once per run
+        if "heldout_before" not in progress:  # held-out loss before this run's first step, kept across resumes
             progress["heldout_before"] = self.heldout_loss(model, data.heldout, pad_id)
         self.heldout_before = progress["heldout_before"]
         history: list[dict[str, Any]] = progress.get("history", [])
@@ -185,7 +184,7 @@ class SFTTrainer:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens / max(1e-9, spent + elapsed):.0f}")
             if time.time() - last_save >= c.save_minutes * 60 and step < total:
-                self._save(model, tokenizer, ckpt, data, step, tokens, spent + elapsed, history, started)
+                self._save(model, tokenizer, ckpt, data, step, tokens, spent + elapsed, history)
                 last_save = time.time()
             if elapsed >= budget:
                 bar.write(f"sft: time budget of {c.max_minutes:g} min reached at step {step}/{total}; "
@@ -193,7 +192,7 @@ class SFTTrainer:
                 break
         bar.close()
         seconds = spent + (time.time() - run_start)
-        self._save(model, tokenizer, ckpt, data, step, tokens, seconds, history, started, total=total)
+        self._save(model, tokenizer, ckpt, data, step, tokens, seconds, history, total=total)
         return self.output
 
     def _trainable(self, base: torch.nn.Module, ckpt: Any) -> torch.nn.Module:
@@ -233,7 +232,7 @@ class SFTTrainer:
         return json.loads((directory / PROGRESS_FILE).read_text())
 
     def _save(self, model: torch.nn.Module, tokenizer: Any, ckpt: Any, data: _Data, step: int, tokens: int,
-              seconds: float, history: list[dict[str, Any]], started: float, total: int | None = None) -> None:
+              seconds: float, history: list[dict[str, Any]], total: int | None = None) -> None:
         """The resumable state (accelerate's own format: optimizer, scheduler, RNG; scratch data that is
         only ever read back by `--resume` of this output directory) and a loadable checkpoint."""
         acc = self.accelerator
