@@ -151,3 +151,17 @@ def test_interface_prompts_hold_out_the_same_pairs_as_the_plain_stage(tmp_path):
     _, held_rewritten, dropped = split_pairs(pairs, rewritten)
     assert held_plain and dropped == 0
     assert [p.spec for p in held_plain] == [p.spec.rsplit("\n", 1)[-1] for p in held_rewritten]
+
+
+def test_bad_raw_corpus_and_pairs_files_are_one_line_errors(tmp_path):
+    from verifrag.training.sft.examples import read_raw_records
+
+    (tmp_path / "raw.jsonl").write_text('{"text": "module m; endmodule"}\n{"txt": 1}\n')
+    with pytest.raises(UserError, match=r"raw.jsonl:2: not a JSON object with a \"text\" field"):
+        read_raw_records(tmp_path / "raw.jsonl")
+    (tmp_path / "torn.jsonl").write_text('{"text": "module m;')
+    with pytest.raises(UserError, match="torn.jsonl:1: not JSON"):
+        read_raw_records(tmp_path / "torn.jsonl")
+    (tmp_path / "bytes.jsonl").write_bytes(b'{"prompt": "\xff", "answer": "module m; endmodule"}\n')
+    with pytest.raises(UserError, match="not UTF-8"):
+        read_pairs(tmp_path / "bytes.jsonl")

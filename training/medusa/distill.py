@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from verifrag.model.prompting import module_prompt
-from verifrag.training.sft.examples import read_pairs
+from verifrag.training.sft.examples import read_pairs, read_raw_records
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,7 @@ def raw_prompts(paths: Sequence[str], tokenizer, prefix_tokens: int) -> list[Dis
     """The first `prefix_tokens` tokens of each raw corpus record: a file being written."""
     prompts = []
     for path in paths:
-        for line in Path(path).expanduser().read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            record = json.loads(line)
+        for record in read_raw_records(path):
             ids = tokenizer(record["text"], add_special_tokens=False)["input_ids"][:prefix_tokens]
             text = tokenizer.decode(ids)
             prompts.append(DistillPrompt(_key(text), text, str(record.get("source", path)),

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list each answer's ports in its prompt and name the module TopModule, so the model "
                              "learns to follow a given interface")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="continue the run saved in --out exactly where it stopped")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run saved in --out exactly where it stopped")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -62,20 +62,23 @@ def read_pairs(path: str | Path) -> list[Pair]:
         raise UserError(f"pairs file {path} does not exist")
     pairs: list[Pair] = []
     default_license = _license_beside(path)
-    with path.open(encoding="utf-8", errors="strict") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                spec = record.get("prompt", record.get("problem"))
-                module = record.get("answer", record.get("reference"))
-            except (json.JSONDecodeError, AttributeError) as exc:
-                raise UserError(f"{path}:{number}: not a JSON object") from exc
-            if not isinstance(spec, str) or not isinstance(module, str):
-                raise UserError(f"{path}:{number}: needs string fields prompt/answer (or problem/reference)")
-            source = str(record.get("source") or path.parent.name)
-            pairs.append(Pair(spec, module, source, str(record.get("license") or default_license)))
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            spec = record.get("prompt", record.get("problem"))
+            module = record.get("answer", record.get("reference"))
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise UserError(f"{path}:{number}: not a JSON object") from exc
+        if not isinstance(spec, str) or not isinstance(module, str):
+            raise UserError(f"{path}:{number}: needs string fields prompt/answer (or problem/reference)")
+        source = str(record.get("source") or path.parent.name)
+        pairs.append(Pair(spec, module, source, str(record.get("license") or default_license)))
     return pairs
 
 
@@ -88,6 +91,30 @@ def _license_beside(path: Path) -> str:
             if line.strip():
                 return line.strip()
     return "unknown"
+
+
+def read_raw_records(path: str | Path) -> list[dict[str, Any]]:
+    """Corpus records (`verifrag train data` output: one JSON object with a string "text" a line), for
+    continued pretraining and for distillation prompts; a bad file or line is a one-line error."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise UserError(f"raw corpus file {file} does not exist")
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{file} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{file}:{number}: not JSON") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise UserError(f"{file}:{number}: not a JSON object with a \"text\" field")
+        records.append(record)
+    return records
 
 
 def pair_example(pair: Pair, tokenizer: PreTrainedTokenizerBase) -> Example | None:
@@ -126,7 +153,7 @@ def length_batches(examples: Sequence[Example], max_tokens: int) -> list[list[Ex
     batches: list[list[Example]] = []
     current: list[Example] = []
     for example in ordered:
-        longest = max(len(example.input_ids), *(len(e.input_ids) for e in current)) if current else len(example.input_ids)
+        longest = len(example.input_ids)  # sorted: the newest example is the batch's longest
         if current and longest * (len(current) + 1) > max_tokens:
             batches.append(current)
             current = []

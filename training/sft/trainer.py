@@ -28,7 +28,7 @@ from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOI
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 from verifrag.training.schedule import warmup_cosine
 from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
-                                            pair_example, raw_examples, read_pairs)
+                                            pair_example, raw_examples, read_pairs, read_raw_records)
 from verifrag.training.sft.interface import with_interface
 
 STATE_DIR = "train_state"
@@ -83,8 +83,8 @@ def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
                 key = f"{pair.source} ({pair.license})"
                 stats["sources"][key] = stats["sources"].get(key, 0) + 1
     for path in config.raw:
-        for text in _raw_texts(path):
-            windows = raw_examples(text, tokenizer, config.seq_len)
+        for record in read_raw_records(path):
+            windows = raw_examples(record["text"], tokenizer, config.seq_len)
             train.extend(windows)
             stats["raw_windows"] += len(windows)
     if not train:
@@ -106,21 +106,6 @@ def split_pairs(pairs: list[Pair], config: SFTConfig) -> tuple[list[Pair], list[
     heldout_rewritten = [with_interface(pair) for pair in heldout]
     dropped = train_rewritten.count(None) + heldout_rewritten.count(None)
     return ([p for p in train_rewritten if p is not None], [p for p in heldout_rewritten if p is not None], dropped)
-
-
-def _raw_texts(path: str) -> list[str]:
-    """The "text" field of each record in a corpus JSONL file (`verifrag train data` output)."""
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise UserError(f"raw corpus file {file} does not exist")
-    texts = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                texts.append(json.loads(line)["text"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise UserError(f"{file}:{number}: not a JSON object with a \"text\" field") from exc
-    return texts
 
 
 
@@ -201,7 +186,8 @@ class SFTTrainer:
         from peft import LoraConfig, PeftModel, get_peft_model
 
         if ckpt.embedding_rows:
-            raise UserError("--init-checkpoint has trained embedding rows ([FRAG]); tuning on top of them is not supported")
+            raise UserError("--init-checkpoint has trained embedding rows ([FRAG]); "
+                            "tuning on top of them is not supported")
         if ckpt.adapter_dir is not None:
             return PeftModel.from_pretrained(base, str(ckpt.adapter_dir), is_trainable=True)
         return get_peft_model(base, LoraConfig(r=self.config.lora_rank, lora_alpha=self.config.lora_alpha,
