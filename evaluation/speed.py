@@ -10,6 +10,8 @@ Methods:
 - `hybrid`: the Medusa tree plus a prompt-lookup chain in one pass, with fragment snapping.
 - `prompt_lookup`: transformers prompt lookup decoding (`prompt_lookup_num_tokens`).
 - `assisted`: transformers assisted generation with a smaller draft model, when one is given.
+- `llama_cpp`, `llama_cpp_lookup`: llama.cpp (llama-cpp-python) greedy, and with its prompt-lookup
+  draft, on the base's GGUF file (`llama_cpp_peer`).
 
 Runs are interleaved (method A, B, C, then A, B, C again) so a machine whose speed drifts affects
 every method alike; each figure is the median over repeats with its min and max.
@@ -32,7 +34,8 @@ from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
 
-METHODS = ("hf_greedy", "ntp", "ntp_transformers", "medusa", "medusa_frag", "hybrid", "prompt_lookup", "assisted")
+METHODS = ("hf_greedy", "ntp", "ntp_transformers", "medusa", "medusa_frag", "hybrid", "prompt_lookup", "assisted",
+           "llama_cpp", "llama_cpp_lookup")
 
 
 @dataclass
@@ -142,6 +145,13 @@ def runners(
             if draft_model is None:
                 continue
             table[method] = _hf_runner(engine, max_new_tokens, assistant_model=draft_model)
+        elif method in ("llama_cpp", "llama_cpp_lookup"):
+            from verifrag.evaluation.llama_cpp_peer import gguf_of, llama_cpp_runner
+
+            gguf = gguf_of(engine.checkpoint)
+            if gguf is None:
+                continue  # the base is a Hugging Face directory: there is no GGUF file to run
+            table[method] = llama_cpp_runner(gguf, max_new_tokens, torch.get_num_threads(), method == "llama_cpp_lookup")
         else:
             raise ValueError(f"unknown method {method!r}")
     return table
@@ -200,8 +210,8 @@ def _add(summary: MethodSummary, run: Run) -> None:
 
 
 def tree_step_cost(engine: Engine, prompt: str, sizes: Sequence[int], repeats: int = 10) -> dict[int, float]:
-    """Median seconds of one verification pass over a tree of each size (size 0 is a plain
-    single-token step), on top of the same prompt's KV cache."""
+    """Median seconds of one verification pass over a tree of each size, with the greedy acceptance
+    walk's LM-head rows (size 0 is a plain single-token step), on top of the same prompt's KV cache."""
     lm = engine.lm
     heads = engine.checkpoint.heads
     ids, _ = lm.encode_prompt(prompt, 128)
@@ -219,7 +229,8 @@ def tree_step_cost(engine: Engine, prompt: str, sizes: Sequence[int], repeats: i
                 if decoder is None:
                     lm.forward(torch.tensor([[ids[-1]]], device=lm.device), prefill.cache, last_only=True)
                 else:
-                    decoder.verify(ids[-1], decoder.draft(prefill.hidden), prefill.cache, len(ids))
+                    tokens, hidden = decoder.verify(ids[-1], decoder.draft(prefill.hidden), prefill.cache, len(ids))
+                    decoder.best_path(tokens, hidden, DecodeConfig())
             times.append(time.perf_counter() - started)
             lm.prefix_cache.clear()
         costs[size] = statistics.median(times)

@@ -17,7 +17,11 @@ LABELS = {
     "hybrid": "hybrid (Medusa + prompt lookup) + fragment snapping",
     "prompt_lookup": "prompt lookup decoding",
     "assisted": "assisted generation",
+    "llama_cpp": "llama.cpp greedy (GGUF as shipped)",
+    "llama_cpp_lookup": "llama.cpp prompt lookup (GGUF as shipped)",
 }
+# Peers that run other weights (the GGUF without our adapter): their tokens are not compared with ours.
+UNCOMPARED = ("llama_cpp", "llama_cpp_lookup")
 
 
 def speed_table(summaries: Mapping[str, MethodSummary], identical: Mapping[str, int], prompts: int) -> str:
@@ -33,10 +37,14 @@ def speed_table(summaries: Mapping[str, MethodSummary], identical: Mapping[str, 
         rows.append(
             f"| {LABELS.get(name, name)} | {s.median:.2f} ({min(s.tokens_per_s):.2f}-{max(s.tokens_per_s):.2f}) | "
             f"{s.median / base if base else 0:.2f} | {s.mean_accepted:.2f} | {heads} | {discards} | "
-            f"{identical.get(name, 0)}/{prompts} |"
+            f"{'-' if name in UNCOMPARED else f'{identical.get(name, 0)}/{prompts}'} |"
         )
     rows.append("")
     rows.append("*equal token for token; with fragment snapping, a prefix of it (the last fragment is trimmed at the token limit)")
+    if any(name in UNCOMPARED for name in summaries):
+        rows.append("")
+        rows.append("llama.cpp runs the base's GGUF file as shipped (no LoRA adapter, its own quantisation), so its "
+                    "tokens differ from ours; its rows compare speed on the same architecture, prompts and budget.")
     if "hybrid" in summaries and summaries["hybrid"].branch_wins:
         wins = summaries["hybrid"].branch_wins
         rows.append("")

@@ -15,6 +15,7 @@ from transformers import AutoTokenizer
 from verifrag.errors import UserError
 from verifrag.model.base import load_base, pick_device, pick_dtype
 from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
+from verifrag.model.dtypes import DTYPES
 from verifrag.model.hybrid import HybridDecoder
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
@@ -27,7 +28,6 @@ from verifrag.model.tree import CandidateTree, default_paths
 
 DECODERS = ("ntp", "medusa", "hybrid")
 RUNTIMES = ("auto", "lean", "transformers")
-DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
 
 
 @dataclass
@@ -53,8 +53,7 @@ class Engine:
             raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
         torch_device = pick_device(device)
-        weight_format = "int8" if dtype == "int8" else "dense"
-        model_dtype = pick_dtype("bfloat16" if dtype == "int8" else dtype, torch_device)
+        weight_format, model_dtype = _weight_format(dtype, torch_device)
         model, _ = load_base(_base_reference(ckpt), torch_device, model_dtype)
         try:
             tokenizer = AutoTokenizer.from_pretrained(ckpt.directory, local_files_only=True)
@@ -80,7 +79,7 @@ class Engine:
         tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
-        lm.lean = _lean_forward(lm, runtime, weight_format)
+        lm.lean = _lean_forward(lm, runtime, weight_format, chosen=dtype != "auto")
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
@@ -96,14 +95,33 @@ class Engine:
         return self.decoder(decoder).generate(prompt, config or DecodeConfig())
 
 
-def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str) -> LeanForward | None:
-    """The lean forward for `lm` when `runtime` asks for it (or "auto" on a CPU finds it supported)."""
+def _weight_format(dtype: str, device: torch.device) -> tuple[str, torch.dtype]:
+    """The lean runtime's weight format and the dtype the model loads in, for a `--dtype` choice.
+    On a CPU, float16 means float16 weights for one-token steps over a float32 model (the CPU has no
+    float16 arithmetic to run a whole model in), and it is what "auto" picks there: twice float32's
+    speed with the same greedy output on 6 of 6 prompts (benchmarks/weight_formats.md). int8 runs on
+    bfloat16 activations, int4 on bfloat16 activations over a float32 model."""
+    if dtype == "int8":
+        return "int8", torch.bfloat16
+    if dtype == "int4":
+        return "int4", torch.float32
+    if dtype in ("float16", "auto") and device.type == "cpu":
+        return "float16", torch.float32
+    return "dense", pick_dtype(dtype, device)
+
+
+def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, chosen: bool) -> LeanForward | None:
+    """The lean forward for `lm` when `runtime` asks for it (or "auto" on a CPU finds it supported).
+    `chosen`: the weight format was asked for, not picked by dtype "auto", which falls back to
+    transformers' forward over dense float32 where the lean runtime cannot run."""
     reason = unsupported_reason(lm.model, lm.context_length)
-    wanted = runtime == "lean" or weight_format != "dense" or (runtime == "auto" and lm.device.type == "cpu")
+    if not chosen and weight_format != "dense" and (runtime == "transformers" or reason is not None):
+        weight_format = "dense"
+    if weight_format in ("int8", "int4") and lm.device.type != "cpu":
+        raise UserError(f"{weight_format} weights run on the CPU only; use --dtype bfloat16 on a GPU")
     if runtime == "transformers" and weight_format != "dense":
         raise UserError(f"{weight_format} weights need the lean runtime, not transformers'")
-    if weight_format == "int8" and lm.device.type != "cpu":
-        raise UserError("int8 weights run on the CPU only; use --dtype bfloat16 on a GPU")
+    wanted = runtime == "lean" or weight_format != "dense" or (runtime == "auto" and lm.device.type == "cpu")
     if not wanted or (reason is not None and runtime == "auto" and weight_format == "dense"):
         return None
     if reason is not None:

@@ -16,7 +16,7 @@ from verifrag.model.lookup import lookup_continuation
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.results import DecodeStats
 from verifrag.model.runtime import LanguageModel
-from verifrag.model.tree import CandidateTree
+from verifrag.model.tree import CandidateTree, child_indices
 
 
 class HybridDecoder(MedusaDecoder):
@@ -38,6 +38,7 @@ class HybridDecoder(MedusaDecoder):
         self._parents = torch.tensor(parents, device=device, dtype=torch.long)
         self._depths = torch.cat([tree.depths, torch.arange(1, lookup_length + 1)]).to(device)
         self._ancestors = ancestors.to(device)
+        self._children = child_indices(parents, device)
 
     @property
     def num_draft_nodes(self) -> int:

@@ -117,8 +117,10 @@ class LeanForward:
         positions: torch.Tensor | None = None,
         tree_mask: torch.Tensor | None = None,
         last_only: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits (float32) and final hidden states for `ids` (1, q) written after `cache.length`.
+        with_logits: bool = True,
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Logits (float32; None without `with_logits`) and final hidden states for `ids` (1, q) written
+        after `cache.length`.
 
         `positions` (q,) default to consecutive ones; `tree_mask` (q, q) boolean says which new tokens
         each new token sees (the prefix is always visible); without it the new tokens are causal.
@@ -147,7 +149,12 @@ class LeanForward:
             cache.release_mask(q, past)
         cache.length = past + q
         hidden = self._norm(x[-1:] if last_only else x, self.final_norm)
-        return self.lm_head(hidden)[0].float(), hidden
+        return (self.logits(hidden) if with_logits else None), hidden
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """float32 logits for final hidden states (rows, hidden); the LM head is the largest matrix, so
+        a tree pass asks only for the rows its acceptance walk reaches."""
+        return self.lm_head(hidden)[0].float()
 
     def _attention(self, index: int, layer: _Layer, h: torch.Tensor, cache: StaticKVCache, past: int,
                    cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None, causal: bool) -> torch.Tensor:

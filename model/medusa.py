@@ -18,7 +18,7 @@ from verifrag.model.kv_cache import Cache, compact
 from verifrag.model.results import DecodeResult, DecodeStats
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig, accept_drafts, choose_token
-from verifrag.model.tree import CandidateTree
+from verifrag.model.tree import CandidateTree, child_indices
 
 
 class MedusaDecoder:
@@ -35,6 +35,7 @@ class MedusaDecoder:
         self._depths = tree.depths.to(device)
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)
+        self._children = child_indices(tree.parents, device)
         self._candidates, self._candidate_weight = self._draft_vocabulary()
 
     def _draft_vocabulary(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -59,21 +60,33 @@ class MedusaDecoder:
             top = self._candidates[logits.topk(min(self.tree.top_k, logits.shape[-1]), dim=-1).indices]
         return top[self._head_index, self._rank_index]
 
-    def verify(self, root: int, nodes: torch.Tensor, cache: Cache, past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One forward pass over root + tree nodes on top of `past` cached positions: the tree's tokens,
-        and logits and hidden states at every tree position. The cache grows by the whole tree."""
+    def verify(self, root: int, nodes: torch.Tensor, cache: Cache, past: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """One forward pass over root + tree nodes on top of `past` cached positions: the tree's tokens
+        and the final hidden state at every tree position. The cache grows by the whole tree."""
         tokens = torch.cat([torch.tensor([root], device=nodes.device), nodes])[None]
-        logits, hidden = self.lm.forward(tokens, cache, past + self._depths, self._ancestors)
-        return tokens[0], logits, hidden
+        hidden = self.lm.tree_hidden(tokens, cache, past + self._depths, self._ancestors)
+        return tokens[0], hidden
 
-    def _best_path(self, tokens: torch.Tensor, logits: torch.Tensor, config: DecodeConfig) -> torch.Tensor:
-        """Indices (into root + nodes) of the deepest path whose every draft is acceptable."""
-        ok = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
-        ok[1:] = accept_drafts(logits[self._parents], tokens[1:], config)
-        accepted = ~(self._ancestors & ~ok[None, :]).any(dim=1)
-        depth = torch.where(accepted, self._depths, torch.full_like(self._depths, -1))
+    def best_path(self, tokens: torch.Tensor, hidden: torch.Tensor, config: DecodeConfig) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices (into root + nodes) of the deepest path whose every draft is acceptable, and the
+        logits after its last token. Logits are computed only at accepted nodes, parents first (a
+        node's drafts are judged by its logits), so a greedy step runs the LM head once per kept token
+        instead of once per tree node."""
+        accepted = [False] * tokens.shape[0]
+        accepted[0] = True
+        logits: dict[int, torch.Tensor] = {}
+        for node, children in enumerate(self._children):
+            if not accepted[node] or children is None:
+                continue
+            logits[node] = self.lm.head_logits(hidden[node : node + 1])
+            verdicts = accept_drafts(logits[node].expand(children.shape[0], -1), tokens[children], config)
+            for child in children[verdicts].tolist():
+                accepted[child] = True
+        depth = torch.where(torch.tensor(accepted, device=tokens.device), self._depths, torch.full_like(self._depths, -1))
         best = int(torch.argmax(depth))  # first of the deepest: nodes are sorted, so ties go to top ranks
-        return torch.nonzero(self._ancestors[best])[:, 0]
+        if best not in logits:
+            logits[best] = self.lm.head_logits(hidden[best : best + 1])
+        return torch.nonzero(self._ancestors[best])[:, 0], logits[best][0]
 
     @property
     def num_draft_nodes(self) -> int:
@@ -98,10 +111,10 @@ class MedusaDecoder:
         root = choose_token(run.prefill.logits, config, generator)
         while True:
             nodes = self.propose(hidden, run.ids + emitter.ids + [root])
-            tokens, logits, hiddens = self.verify(root, nodes, cache, past)
-            path = self._best_path(tokens, logits, config)
+            tokens, hiddens = self.verify(root, nodes, cache, past)
+            path, next_logits = self.best_path(tokens, hiddens, config)
             path_tokens = tokens[path].tolist()
-            next_root = choose_token(logits[path[-1]], config, generator)
+            next_root = choose_token(next_logits, config, generator)
             kept = emitter.snap(path_tokens, next_root) if config.snap_fragments else len(path_tokens)
             stats.frag_discarded += len(path_tokens) - kept
             stats.steps += 1
@@ -115,3 +128,4 @@ class MedusaDecoder:
             hidden = hiddens[path[kept - 1]]
             root = next_root if kept == len(path_tokens) else path_tokens[kept]
         return run.finish(cache)
+

@@ -1,8 +1,12 @@
 """Weight formats of the lean runtime's linear layers: dense (the model's own tensors, no copy; in
-bfloat16 on a CPU, a oneDNN-packed copy) or int8 with one scale per output channel.
+bfloat16 on a CPU, a oneDNN-packed copy), float16 (a half-size copy for one-token steps), int8 with
+one scale per output channel, or int4 in groups of 32 with a scale and an offset each (the layout of
+the GGUF Q4_1 file the default model comes from).
 
-A decode step of a small model reads every weight once, so the step is bound by memory traffic; int8
-weights read a quarter of float32's bytes.
+A one-token decode step of a small model reads every weight once, so it is bound by memory traffic;
+float16 weights read half of float32's bytes, int8 a quarter, int4 an eighth. A pass over many rows (a prompt, a
+candidate tree) is bound by arithmetic instead, which a CPU without native float16 arithmetic does
+fastest in float32.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from typing import Protocol, Sequence
 import torch
 import torch.nn.functional as F
 
-WEIGHT_FORMATS = ("dense", "int8")
+WEIGHT_FORMATS = ("dense", "float16", "int8", "int4")
+INT4_GROUP = 32
 
 
 def packed_bfloat16_available() -> bool:
@@ -81,12 +86,105 @@ class PackedBFloat16Projection:
         return tuple(torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "") for weight, bias in self._parts)
 
 
+class HalfProjection:
+    """Weights rounded to float16 values, kept twice: fused into one float16 matrix for one-token
+    steps (torch's float16 matrix-vector kernel reads half the bytes and accumulates in float32), and
+    as the model's own float32 tensors, rounded in place, for passes over several rows. Those round
+    their inputs and outputs to float16 as well, so both paths compute round16(sum(round16(x) * w))
+    and differ only in summation order, as float32's matrix-vector and matrix-matrix kernels do: a
+    tree pass then verifies exactly what a one-token step would have produced."""
+
+    def __init__(self, parts: Sequence[torch.nn.Linear]) -> None:
+        with torch.no_grad():
+            for part in parts:
+                part.weight.copy_(part.weight.half())
+                if part.bias is not None:
+                    part.bias.copy_(part.bias.half())
+        self._rows = DenseProjection(parts)
+        self._weight = torch.cat([p.weight.detach().half() for p in parts]).contiguous()
+        biases = [p.bias for p in parts]
+        self._bias = None if all(b is None for b in biases) else torch.cat(
+            [b.detach() if b is not None else torch.zeros(p.out_features, device=p.weight.device) for b, p in zip(biases, parts)]
+        ).half()
+        self._sizes = [p.out_features for p in parts]
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if x.shape[0] == 1:
+            out = F.linear(x.half(), self._weight, self._bias).float()
+            return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
+        return tuple(y.half().float() for y in self._rows(x.half().float()))
+
+
+class Int4Projection:
+    """4-bit weights, one scale and offset per 32 inputs of an output row, fused into one packed matrix
+    for one-token steps (`torch._weight_int4pack_mm_for_cpu`, bfloat16 activations). The model's own
+    float32 tensors are overwritten with the dequantised values, so passes over several rows, which
+    use them with inputs and outputs rounded to bfloat16, multiply by the same weights."""
+
+    def __init__(self, parts: Sequence[torch.nn.Linear]) -> None:
+        levels, scales, offsets = [], [], []
+        with torch.no_grad():
+            for part in parts:
+                level, scale, offset = _quantise_int4(part.weight.detach().float())
+                part.weight.copy_(((level - 8) * scale.float()[..., None] + offset.float()[..., None]).flatten(1))
+                if part.bias is not None:
+                    part.bias.copy_(part.bias.bfloat16())
+                levels.append(level.flatten(1))
+                scales.append(scale)
+                offsets.append(offset)
+        self._sizes = [p.out_features for p in parts]
+        rows = sum(self._sizes)
+        padding = -rows % 16  # the packing kernel takes rows in multiples of 16
+        level = F.pad(torch.cat(levels), (0, 0, 0, padding)).to(torch.int32)
+        self._packed = torch._convert_weight_to_int4pack_for_cpu(level, 1)
+        self._scales_offsets = torch.stack(
+            [F.pad(torch.cat(scales), (0, 0, 0, padding)).T, F.pad(torch.cat(offsets), (0, 0, 0, padding)).T], dim=-1
+        ).contiguous()
+        biases = [p.bias for p in parts]
+        self._bias = None if all(b is None for b in biases) else torch.cat(
+            [b.detach() if b is not None else torch.zeros(p.out_features, device=p.weight.device) for b, p in zip(biases, parts)]
+        ).bfloat16()
+        self._rows = DenseProjection(parts)
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if x.shape[0] == 1:
+            out = torch._weight_int4pack_mm_for_cpu(x.bfloat16(), self._packed, INT4_GROUP, self._scales_offsets)
+            out = out[:, : sum(self._sizes)]
+            if self._bias is not None:
+                out = out + self._bias
+            out = out.float()
+            return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
+        return tuple(y.bfloat16().float() for y in self._rows(x.bfloat16().float()))
+
+
+def _quantise_int4(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Levels 0..15 (rows, groups, 32), and per group a bfloat16 scale and the offset at level 8, so
+    that a weight is (level - 8) * scale + offset, as the int4 kernel computes it."""
+    rows, columns = weight.shape
+    if columns % INT4_GROUP:
+        raise ValueError(f"int4 weights need inputs in multiples of {INT4_GROUP}, not {columns}")
+    groups = weight.view(rows, columns // INT4_GROUP, INT4_GROUP)
+    low, high = groups.amin(-1), groups.amax(-1)
+    scale = ((high - low) / 15).clamp(min=1e-8).bfloat16()
+    offset = (low + 8 * scale.float()).bfloat16()
+    level = torch.round((groups - offset.float()[..., None]) / scale.float()[..., None] + 8).clamp(0, 15)
+    return level, scale, offset
+
+
 def projection(parts: Sequence[torch.nn.Linear], weight_format: str) -> Projection:
     dtype, device = parts[0].weight.dtype, parts[0].weight.device
     if weight_format == "dense":
         if dtype == torch.bfloat16 and device.type == "cpu" and packed_bfloat16_available():
             return PackedBFloat16Projection(parts)
         return DenseProjection(parts)
+    if weight_format == "float16":
+        if dtype != torch.float32:
+            raise ValueError("float16 weights keep a float32 model for passes over several rows")
+        return HalfProjection(parts)
     if weight_format == "int8":
         return Int8Projection(parts)
+    if weight_format == "int4":
+        if dtype != torch.float32:
+            raise ValueError("int4 weights keep a float32 model for passes over several rows")
+        return Int4Projection(parts)
     raise ValueError(f"unknown weight format {weight_format!r}")

@@ -105,6 +105,21 @@ class LanguageModel:
         logits = output.logits[0].float()
         return self.mask_banned(logits), (hidden[-1:] if last_only else hidden)
 
+    @torch.inference_mode()
+    def tree_hidden(self, ids: torch.Tensor, cache: Cache, positions: torch.Tensor, tree_mask: torch.Tensor) -> torch.Tensor:
+        """Final hidden states of a tree pass (as `forward`), without logits: the caller asks
+        `head_logits` for the few rows its acceptance walk visits."""
+        if self.lean is not None:
+            return self.lean(ids, cache, positions, tree_mask, with_logits=False)[1]
+        return self.forward(ids, cache, positions, tree_mask)[1]
+
+    @torch.inference_mode()
+    def head_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """float32 next-token logits, banned ids masked, for final hidden states (rows, hidden)."""
+        if self.lean is not None:
+            return self.mask_banned(self.lean.logits(hidden))
+        return self.mask_banned(self.model.get_output_embeddings()(hidden).float())
+
     def _tree_attention(self, tree_mask: torch.Tensor, past: int) -> torch.Tensor:
         """transformers' 4D float mask (0 where allowed, the dtype's minimum elsewhere) for a tree."""
         dtype = self.dtype

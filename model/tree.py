@@ -53,6 +53,15 @@ def default_paths(num_heads: int, num_nodes: int, acceptance: Sequence[Sequence[
     return build_tree(table[:num_heads], num_nodes)
 
 
+def child_indices(parents: Sequence[int], device: torch.device) -> list[torch.Tensor | None]:
+    """For root + nodes (node i's parent is `parents[i - 1]`), each one's children in index order, or
+    None for a leaf: the order in which an acceptance walk visits a tree."""
+    children: list[list[int]] = [[] for _ in range(len(parents) + 1)]
+    for index, parent in enumerate(parents, start=1):
+        children[parent].append(index)
+    return [torch.tensor(c, dtype=torch.long, device=device) if c else None for c in children]
+
+
 @dataclass(frozen=True)
 class CandidateTree:
     """A validated tree plus the index tensors one verification pass needs."""

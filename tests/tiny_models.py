@@ -50,11 +50,14 @@ def tiny_lm(
     kind: str = "llama", seed: int = 0, num_heads: int = 3, runtime: str = "transformers", weights: str = "dense"
 ) -> tuple[LanguageModel, MedusaHeads]:
     """A random tiny model with `[FRAG]` and random (not identity) Medusa heads, run by transformers'
-    forward or (runtime "lean") by the lean forward with `weights` "dense" or "int8"."""
+    forward or (runtime "lean") by the lean forward with `weights` "dense", "float16", "int8" or "int4"
+    (float64 but for the float16 and int4 formats, which run over a float32 model; int4 groups 32 inputs,
+    so its model is 64 wide)."""
     torch.manual_seed(seed)
+    width = 64 if weights == "int4" else 48
     tokenizer = byte_tokenizer()
     frag = add_frag_token(tokenizer)
-    common = dict(vocab_size=len(tokenizer), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+    common = dict(vocab_size=len(tokenizer), hidden_size=width, intermediate_size=96, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
                   eos_token_id=tokenizer.eos_token_id)
     if kind == "llama":
@@ -65,9 +68,9 @@ def tiny_lm(
         model = MistralForCausalLM(MistralConfig(**common))
     else:
         raise ValueError(kind)
-    model = model.to(torch.float64).eval()
+    model = model.to(torch.float32 if weights in ("float16", "int4") else torch.float64).eval()
     fit_embeddings(model, tokenizer)
-    heads = MedusaHeads(48, num_heads, 1).to(model.dtype)
+    heads = MedusaHeads(width, num_heads, 1).to(model.dtype)
     for parameter in heads.parameters():
         torch.nn.init.normal_(parameter, std=0.3)
     lm = LanguageModel(model, tokenizer, banned_ids=[frag], frag_token_id=frag)

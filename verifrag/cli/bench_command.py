@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from verifrag.errors import UserError
+from verifrag.model.dtypes import DTYPE_HELP, DTYPES
 
 DEFAULT_PROBLEMS = Path("../shared/benchmarks/verilog-eval-v2/dataset_spec-to-rtl")
 
@@ -18,18 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"VerilogEval-layout folder whose prompts are used (default: {DEFAULT_PROBLEMS})")
     parser.add_argument("--limit", type=int, default=20, help="use the first N problems (default: 20)")
     parser.add_argument("--max-new-tokens", type=int, default=128, metavar="N", help="default: 128")
-    parser.add_argument("--methods", default="hf_greedy,ntp,ntp_transformers,medusa,medusa_frag,hybrid,prompt_lookup,assisted",
+    parser.add_argument("--methods", default="hf_greedy,ntp,ntp_transformers,medusa,medusa_frag,hybrid,prompt_lookup,assisted,"
+                                             "llama_cpp,llama_cpp_lookup",
                         help="comma-separated subset of hf_greedy, ntp, ntp_transformers, medusa, medusa_frag, hybrid, "
-                             "prompt_lookup, assisted")
+                             "prompt_lookup, assisted, llama_cpp, llama_cpp_lookup (the llama.cpp peers need "
+                             "llama-cpp-python: scripts/install.sh --llama)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats for the spread (default: 3)")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--tree-nodes", type=int, metavar="N", help="rebuild the candidate tree with N nodes")
     parser.add_argument("--draft-model", type=Path,
                         help="HF directory of a smaller model with the same tokenizer, for assisted generation")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--dtype", default="auto",
-                        help="auto (bfloat16 on CUDA, else float32), float32, bfloat16, float16, or int8 (int8 weights, "
-                             "bfloat16 activations, lean runtime on a CPU only)")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES, help=DTYPE_HELP)
     parser.add_argument("--runtime", default="auto", choices=("auto", "lean", "transformers"),
                         help="auto: our lean forward on a CPU for Llama/Qwen2/Mistral, else transformers' (default: auto)")
     parser.add_argument("--out", type=Path, default=None,
@@ -61,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes,
                          runtime=args.runtime)
     draft = None
+    llama = [m for m in methods if m.startswith("llama_cpp")]
+    if llama:
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            print(f"verifrag bench: {', '.join(llama)} skipped: llama-cpp-python is not installed "
+                  "(bash scripts/install.sh --llama builds it, about 30 minutes on 2 cores)", file=sys.stderr)
+            methods = [m for m in methods if m not in llama]
     if "assisted" in methods:
         if args.draft_model is None:
             print("verifrag bench: assisted generation skipped: no --draft-model given (no smaller model "

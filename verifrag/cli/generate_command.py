@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from verifrag.errors import UserError
+from verifrag.model.dtypes import DTYPE_HELP, DTYPES
 
 JSON_KEYS = ("text", "new_tokens", "steps", "mean_accepted", "frag_discarded", "seconds", "tokens_per_s", "decoder")
 
@@ -20,12 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                        "`TopModule` the way eval and the editor's generate-module command ask")
     source.add_argument("--spec-file", type=Path, help="read the module description from this file")
     parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt or --spec")
+    parser.add_argument("--header-from-spec", action="store_true",
+                        help="with --spec: write the module header from the ports the description lists "
+                             "(' - input d (8 bits)' lines), so the model writes only the body")
     parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="default: medusa")
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default: auto)")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64", "int8"),
-                        help="default: auto (bfloat16 on CUDA, else float32)")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES, help=DTYPE_HELP)
     parser.add_argument("--temperature", type=float, default=0.0,
                         help="0 (default) decodes greedily; above 0 samples (typical acceptance for medusa)")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling bound (default: 0.95)")
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the prompt is empty")
     if args.max_new_tokens < 1:
         raise UserError("--max-new-tokens must be at least 1")
+    if args.header_from_spec and args.spec is None and args.spec_file is None:
+        raise UserError("--header-from-spec goes with --spec or --spec-file")
     if args.temperature < 0:
         raise UserError("--temperature must not be negative")
     if args.tree_nodes is not None and args.tree_nodes < 0:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     spec = args.spec is not None or args.spec_file is not None
     start = ""
     if spec:
-        prompt, start = module_prompt(prompt, engine.lm.tokenizer)
+        prompt, start = module_prompt(prompt, engine.lm.tokenizer, header_from_spec=args.header_from_spec)
     result = engine.generate(prompt, args.decoder, config)
     text = module_text(start, result.text) if spec else result.text
     stats = result.stats
