@@ -1,7 +1,8 @@
 """Next-token vs Medusa decoding speed on the first VerilogEval v2 spec-to-rtl prompts, and the cost of
 one tree verification pass by tree size relative to a single-token step (which trees can pay off here).
 
-    python benchmarks/decode_speed.py [--limit 20] [--max-new-tokens 128] [--repeats 3] [--out benchmarks/decode_speed.md]
+    python benchmarks/decode_speed.py [--limit 20] [--max-new-tokens 128] [--repeats 3] [--dtype auto]
+        [--sizes 0,1,8,16,32,64] [--out benchmarks/decode_speed.md]
 
 Writes a Markdown table with the machine described. Speed is measured here, never asserted in tests.
 """
@@ -29,12 +30,13 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--tree-nodes", type=int)
+    parser.add_argument("--dtype", default="auto", help="as for verifrag bench (default: auto)")
     parser.add_argument("--sizes", default="0,1,8,16,32,64", help="tree sizes for the per-step cost table")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("decode_speed.md"))
     args = parser.parse_args()
 
     machine = machine_description()
-    engine = Engine.load(args.checkpoint, tree_nodes=args.tree_nodes)
+    engine = Engine.load(args.checkpoint, dtype=args.dtype, tree_nodes=args.tree_nodes)
     problems = list(load_problems(args.problems).values())[: args.limit]
     prompts = [module_prompt(p.prompt, engine.lm.tokenizer)[0] for p in problems]
     summaries, matches = compare(
@@ -62,7 +64,7 @@ def main() -> int:
         "## Cost of one verification pass by tree size",
         "",
         f"Runtime: {'lean, ' + engine.lm.lean.weight_format + ' weights' if engine.lm.lean else 'transformers'}. "
-        "Median of 10 passes on top of the first prompt's KV cache. A tree of n nodes can only pay off if "
+        "Median of 10 passes on top of the first prompt's KV cache, with the LM-head rows of a greedy acceptance walk. A tree of n nodes can only pay off if "
         "the mean accepted length exceeds this ratio.",
         "",
         tree_cost_table(costs),

@@ -35,7 +35,6 @@ class HybridDecoder(MedusaDecoder):
         for index, parent in enumerate(parents, start=1):
             ancestors[index] |= ancestors[parent]
         device = lm.device
-        self._parents = torch.tensor(parents, device=device, dtype=torch.long)
         self._depths = torch.cat([tree.depths, torch.arange(1, lookup_length + 1)]).to(device)
         self._ancestors = ancestors.to(device)
         self._children = child_indices(parents, device)

@@ -31,7 +31,6 @@ class MedusaDecoder:
         self.heads = heads
         self.tree = tree
         device = lm.device
-        self._parents = torch.tensor(tree.parents, device=device, dtype=torch.long)
         self._depths = tree.depths.to(device)
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The default model's whole recipe, stage by stage, into runs/default-model/ (never over the committed
+# model/default_checkpoint/). Every stage is time-budgeted or short, and a rerun continues: finished
+# stages are skipped, a stopped SFT stage resumes exactly where it stopped (`--resume`).
+#   bash scripts/train_default.sh          the CPU recipe (the documented default; about 2.5 h on 2 cores)
+#   bash scripts/train_default.sh --gpu    the same stages on all the data with larger budgets, for a
+#                                          lent GPU; copy runs/default-model back afterwards
+# Run from the repository root with the environment of scripts/install.sh. Stages:
+#   0 corpus v2 (data/corpus_v2, decontaminated against both VerilogEval v2 sets), if it is missing
+#   1 LoRA rank 32 (benchmarks/default_model.md has the rank comparison) on the instruction pairs
+#   2 the same pairs with each answer's ports listed in the prompt (`--interface-prompts`)
+#   3 the tuned model's own greedy answers to the pairs' prompts (self-distillation)
+#   4 four Medusa heads trained on those answers over the tuned base
+#   5 runs/default-model = stage 2's checkpoint + stage 4's heads
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+verifrag=.venv/bin/verifrag
+benchmarks=../shared/benchmarks/verilog-eval-v2
+out=runs/default-model
+
+if [ "${1:-}" = "--gpu" ]; then
+    plain_epochs=2 iface_epochs=1.5 minutes=3 distill_limit=0 head_tokens=0 head_epochs=6
+else
+    plain_epochs=0.8 iface_epochs=0.8 minutes=40 distill_limit=160 head_tokens=60000 head_epochs=4
+fi
+
+finished() {  # the checkpoint in $1 records a finished SFT run
+    [ -f "$1/verifrag.json" ] && .venv/bin/python -c "import json,sys; sys.exit(0 if json.load(open('$1/verifrag.json'))['provenance']['sft'].get('finished') else 1)"
+}
+
+sft() {  # sft OUT ARGS...: train, resume or skip a finished stage
+    local dir=$1; shift
+    if finished "$dir"; then echo "train_default: $dir is finished"; return; fi
+    local resume=()
+    [ -d "$dir/train_state" ] && resume=(--resume)
+    "$verifrag" train sft --out "$dir" --max-minutes "$minutes" --save-minutes 6 "${resume[@]}" "$@"
+    finished "$dir" || { echo "train_default: $dir stopped at its time budget; rerun to continue" >&2; exit 3; }
+}
+
+if [ ! -f data/corpus_v2/pairs.jsonl ]; then
+    .venv/bin/python -m pip install -q -e '.[corpus]'
+    "$verifrag" train data $(for p in misc-opentitan cpu-ibex cpu-cv32e40p cpu-cv32e40s cpu-cv32e40x cpu-cv32e41p \
+        cpu-cva5 cpu-cva6 cpu-blackparrot cpu-picorv32 cpu-serv cpu-mor1kx cpu-marocchino; do echo --package pythondata-$p; done) \
+        --benchmarks $benchmarks/dataset_spec-to-rtl --benchmarks $benchmarks/dataset_code-complete-iccad2023 \
+        --autovcoder ../shared/data/autovcoder/problems.jsonl --out data/corpus_v2
+fi
+
+# The untuned base as the starting checkpoint: the default without its adapter (its heads are replaced
+# at the end).
+start=runs/default-model-stages/untuned
+if [ ! -f $start/verifrag.json ]; then
+    mkdir -p runs/default-model-stages
+    rm -rf $start
+    cp -r model/default_checkpoint $start
+    rm -rf $start/adapter
+fi
+
+sft runs/default-model-stages/sft-plain --init-checkpoint $start --pairs data/corpus_v2/pairs.jsonl \
+    --lora-rank 32 --lora-alpha 64 --epochs "$plain_epochs" --lr 3e-4
+sft runs/default-model-stages/sft-iface --init-checkpoint runs/default-model-stages/sft-plain \
+    --pairs data/corpus_v2/pairs.jsonl --interface-prompts --epochs "$iface_epochs" --lr 2e-4
+
+distilled=runs/default-model-stages/distilled.jsonl
+if [ ! -f $distilled ]; then
+    "$verifrag" train distill --checkpoint runs/default-model-stages/sft-iface --pairs data/corpus_v2/pairs.jsonl \
+        --limit "$distill_limit" --batch-size 16 --max-new-tokens 256 --out $distilled.partial
+    mv $distilled.partial $distilled
+fi
+
+heads=runs/default-model-stages/heads
+if [ ! -f $heads/medusa_heads.safetensors ]; then
+    "$verifrag" train medusa --base-checkpoint runs/default-model-stages/sft-iface --data $distilled \
+        --heldout-fraction 0.1 -o $heads --num-heads 4 --head-layers 1 --labels progressive --frag-tokens off \
+        --seq-len 512 --max-train-tokens "$head_tokens" --max-heldout-tokens 3000 --max-doc-chars 8000 \
+        --batch-size 2 --epochs "$head_epochs" --lr 3e-3 --competitors 8 --tree-nodes 16
+fi
+
+rm -rf $out
+mkdir -p $out
+cp -r runs/default-model-stages/sft-iface/. $out/
+rm -rf $out/train_state
+cp $heads/medusa_heads.safetensors $heads/verifrag.json $out/
+echo "train_default: the checkpoint is in $out ($(du -sh $out | cut -f1)); evaluate it with" \
+     "verifrag eval --problems $benchmarks/dataset_spec-to-rtl --checkpoint $out --decoder ntp --temperature 0"
