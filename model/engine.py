@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import torch
@@ -17,12 +18,14 @@ from verifrag.model.base import load_base, pick_device, pick_dtype
 from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
 from verifrag.model.dtypes import DTYPES
 from verifrag.model.hybrid import HybridDecoder
+from verifrag.model.kv_cache import truncate
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
 from verifrag.model.results import DecodeResult
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
+from verifrag.model.threads import pick_threads, thread_candidates
 from verifrag.model.tokenizer import FRAG_TOKEN, add_frag_token, fit_embeddings
 from verifrag.model.tree import CandidateTree, default_paths
 
@@ -53,6 +56,9 @@ class Engine:
             raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
         torch_device = pick_device(device)
+        threads = thread_candidates() if torch_device.type == "cpu" else []
+        if threads:  # load on one thread: on a busy machine a second one slowed loading 5x
+            torch.set_num_threads(1)
         weight_format, model_dtype = _weight_format(dtype, torch_device)
         model, _ = load_base(_base_reference(ckpt), torch_device, model_dtype)
         try:
@@ -80,6 +86,8 @@ class Engine:
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
         lm.lean = _lean_forward(lm, runtime, weight_format, chosen=dtype != "auto")
+        if threads:
+            pick_threads(_one_token_step(lm), threads)
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
@@ -93,6 +101,20 @@ class Engine:
 
     def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None) -> DecodeResult:
         return self.decoder(decoder).generate(prompt, config or DecodeConfig())
+
+
+def _one_token_step(lm: LanguageModel) -> Callable[[], None]:
+    """A decode step on a 64-token context, as ghost text runs them, repeatable (for timing thread
+    counts): the step's cache entry is dropped after each run."""
+    ids = list(range(10, 74))
+    cache = lm.prefill(ids, reserve=2).cache
+    token = torch.tensor([[ids[-1]]], device=lm.device)
+
+    def step() -> None:
+        lm.forward(token, cache, last_only=True)
+        truncate(cache, len(ids))
+
+    return step
 
 
 def _weight_format(dtype: str, device: torch.device) -> tuple[str, torch.dtype]:
