@@ -62,6 +62,29 @@ def test_rollouts_are_cached_and_resume(tmp_path, checkpoint):
         run_rollouts(tasks, tmp_path / "work", RolloutSettings(str(checkpoint), samples=3), engine=engine)
 
 
+
+@pytest.mark.parametrize("spec_key, reference_key", [("problem", "reference"), ("prompt", "answer")])
+def test_autovcoder_and_pairs_records_name_the_first_declared_module(tmp_path, spec_key, reference_key):
+    mux = "// a 2-to-1 mux\nmodule mux2(input a, input b, input s, output y);\n  assign y = s ? b : a;\nendmodule\n"
+    records = [{"id": "avc-0001", spec_key: "  Pick b when s is high, else a.\n", reference_key: mux, "license": "MIT"},
+               {spec_key: "Only an inout.", reference_key: "module w(inout p);\nendmodule\n"},
+               {spec_key: "No module here.", reference_key: "package p; endpackage\n"},
+               {spec_key: "AND and XOR.", reference_key: REFERENCE, "source": "test"}]
+    write_jsonl(tmp_path / "tasks.jsonl", records)
+    tasks, skipped = read_tasks(tmp_path / "tasks.jsonl")
+    assert skipped == 2
+    assert [(t.task_id, t.spec, t.module, t.reference) for t in tasks] == [
+        ("avc-0001", "Pick b when s is high, else a.", "mux2", mux), ("tasks:4", "AND and XOR.", "pair", REFERENCE)]
+
+
+def test_a_record_of_no_accepted_shape_is_a_one_line_error(tmp_path):
+    write_jsonl(tmp_path / "bad.jsonl", [{"problem": "Spec.", "reference": REFERENCE}, {"question": "q", "code": REFERENCE}])
+    with pytest.raises(UserError) as error:
+        read_tasks(tmp_path / "bad.jsonl")
+    message = str(error.value)
+    assert "\n" not in message and "bad.jsonl:2" in message
+    assert all(field in message for field in ("instruction", "output", "prompt", "answer", "problem", "reference"))
+
 def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint):
     work, output = tmp_path / "work", tmp_path / "salv"
     prompt = "// y is a AND b, z is a XOR b.\n"

@@ -1,9 +1,11 @@
-"""SALV training tasks: a specification and its reference module, read from the corpus JSONL.
+"""SALV training tasks: a specification and its reference module, read from JSONL.
 
-SALV needs a reference to verify rollouts against, so its prompts come from the
-corpus pipeline's `train.jsonl` (instruction + reference module), never from an
-evaluation benchmark. References the verifier cannot drive (no outputs, inout
-or unpacked ports, several top modules) are skipped here, once, instead of
+SALV needs a reference to verify rollouts against, so its prompts come from
+training data with reference modules, never from an evaluation benchmark: the
+corpus pipeline's `train.jsonl` (instruction + module + output), its pairs file
+(prompt + answer) or AutoVCoder's problems (problem + reference), each read
+as shipped. References the verifier cannot drive (no outputs, inout or
+unpacked ports, several top modules) are skipped here, once, instead of
 failing every rollout later.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from verifrag.errors import UserError
 from verifrag.simulation.interface import InterfaceError, read_interface
+from verifrag.simulation.renaming import declared_modules
 from verifrag.simulation.screening import screen
 
 
@@ -34,6 +37,23 @@ def _spec(record: dict) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+def _fields(record: dict) -> tuple[str, str, str] | None:
+    """(reference, module, spec) of a record in one of the accepted shapes, None for any other record.
+
+    Pairs and AutoVCoder records name no module, so it is the first one the reference declares
+    ("" when it declares none: skipped, not an error); they are read as shipped, not converted first.
+    """
+    if "instruction" in record or "output" in record:
+        reference, module, spec = str(record.get("output") or ""), str(record.get("module") or ""), _spec(record)
+        return (reference, module, spec) if reference and module and spec else None
+    spec = str(record.get("problem") or record.get("prompt") or "").strip()
+    reference = str(record.get("reference") or record.get("answer") or "")
+    if not (spec and reference):
+        return None
+    names = declared_modules(reference)
+    return reference, names[0] if names else "", spec
+
+
 def _usable(reference: str, module: str) -> bool:
     """Whether `verify` can build a testbench for this reference (trusted code, but screened all the same)."""
     if screen(reference, "reference.sv"):
@@ -46,7 +66,8 @@ def _usable(reference: str, module: str) -> bool:
 
 
 def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_chars: int | None = None) -> tuple[list[SalvTask], int]:
-    """Usable tasks from a corpus JSONL file, in file order, and how many records were skipped.
+    """Usable tasks from a JSONL file of corpus, pairs or AutoVCoder records, in file order, and how many
+    records were skipped.
 
     `max_reference_chars` keeps only short references (a small model can only
     get small modules right); `limit` stops after that many usable tasks.
@@ -65,13 +86,15 @@ def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_char
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise UserError(f"{path}:{number} is not JSON: {exc}") from exc
-            reference, module, spec = str(record.get("output") or ""), str(record.get("module") or ""), _spec(record)
-            if not (reference and module and spec):
-                raise UserError(f"{path}:{number} lacks one of the fields instruction, module, output")
+            fields = _fields(record) if isinstance(record, dict) else None
+            if fields is None:
+                raise UserError(f"{path}:{number} needs the fields instruction, module, output "
+                                "(or prompt, answer; or problem, reference)")
+            reference, module, spec = fields
             if max_reference_chars is not None and len(reference) > max_reference_chars:
                 skipped += 1
                 continue
-            if not _usable(reference, module):
+            if not module or not _usable(reference, module):
                 skipped += 1
                 continue
             task_id = str(record.get("id") or f"{path.stem}:{number}")
