@@ -27,8 +27,11 @@ def open_modules(text: str) -> int:
 
 
 def endmodule_rule(prompt_text: str) -> StopRule:
-    """Fires at the `endmodule` that closes every module open in prompt plus generated text."""
-    already_open = open_modules(prompt_text)
+    """Fires at the `endmodule` that closes every module open in prompt plus generated text. In a chat
+    prompt the code starts after the last Markdown fence: the specification before it is prose, whose
+    "a module named TopModule" would otherwise count as an open module and the rule would never fire."""
+    fence = prompt_text.rfind("```")
+    already_open = open_modules(prompt_text[fence + 3 :] if fence >= 0 else prompt_text)
 
     def rule(generated: str) -> int | None:
         depth = already_open

@@ -116,6 +116,8 @@ def test_endmodule_stops_generation_exactly_after_the_keyword():
     rule = endmodule_rule("module m;\n")
     assert rule("  wire x;\nendmodule\n\nmodule n;") == len("  wire x;\nendmodule")
     assert rule("  module inner; endmodule\n") is None
+    chat = "<|im_start|>user\nImplement a module named TopModule.<|im_end|>\n<|im_start|>assistant\n```verilog\nmodule TopModule"
+    assert endmodule_rule(chat)("(input a);\nendmodule\n```") == len("(input a);\nendmodule")  # prose is no module
     assert NextTokenDecoder(lm).generate("module m;", config).stats.new_tokens <= 5
 
 

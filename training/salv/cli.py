@@ -17,7 +17,8 @@ STAGES = ("rollouts", "pairs", "train", "all")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stage", choices=STAGES, default="all", help="which step to run (default all)")
     parser.add_argument("--work", required=True, metavar="DIR", help="folder for rollouts, verdicts and pairs")
-    parser.add_argument("--data", metavar="FILE.jsonl", help="corpus train.jsonl (instruction + reference module)")
+    parser.add_argument("--data", metavar="FILE.jsonl", help="tasks: corpus train.jsonl (instruction + reference module), AutoVCoder problems.jsonl "
+                                                            "(problem + reference) or corpus pairs.jsonl (prompt + answer)")
     parser.add_argument("--checkpoint", metavar="DIR", help="checkpoint to sample from and tune (default: bundled)")
     parser.add_argument("--output", metavar="DIR", help="where the tuned checkpoint goes (train stage)")
     parser.add_argument("--device", default="auto", help="torch device (default auto)")

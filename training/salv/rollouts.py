@@ -7,9 +7,10 @@ later stages need (prompt text, completion, reference), so the pairs stage can
 also be fed hand-written candidates.
 
 Record: {"task_id", "index", "module", "prompt", "completion", "reference",
-"new_tokens", "seconds", "stop_reason", "settings"}. `prompt + completion` is
-exactly the text the model saw and wrote: `prompt` is the prompt without the
-forced answer start, and `completion` begins with `module <name>`.
+"new_tokens", "seconds", "stop_reason", "settings"}. `prompt` is the prompt
+without the forced answer start; `completion` is that start (`module <name>`)
+and what the model wrote, up to the closing code fence a chat-tuned model
+writes after `endmodule` (the fence is not Verilog: the screen would refuse it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from verifrag.errors import UserError
 from verifrag.model.engine import Engine
-from verifrag.model.prompting import module_prompt
+from verifrag.model.prompting import module_prompt, module_text
 from verifrag.model.sampling import DecodeConfig
 from verifrag.training.salv.jsonl import append_jsonl, read_jsonl
 from verifrag.training.salv.tasks import SalvTask
@@ -78,7 +79,7 @@ def run_rollouts(tasks: list[SalvTask], work: Path, settings: RolloutSettings, *
         result = engine.generate(prompt + start, settings.decoder, settings.decode_config(index))
         append_jsonl(path, {
             "task_id": task.task_id, "index": index, "module": task.module, "prompt": prompt,
-            "completion": start + result.text, "reference": task.reference,
+            "completion": module_text(start, result.text), "reference": task.reference,
             "new_tokens": result.stats.new_tokens, "seconds": round(result.stats.seconds, 3),
             "stop_reason": result.stop_reason, "settings": wanted,
         })
