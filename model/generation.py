@@ -34,12 +34,11 @@ class SampleSettings:
     decoder: str
     temperature: float  # 0: greedy
     max_new_tokens: int
-    header_from_spec: bool = False  # write the module header from the spec's port list
 
 
 def complete(engine: Engine, request: SampleRequest, settings: SampleSettings) -> str:
     """One whole module for `request.spec`."""
-    prompt, start = module_prompt(request.spec, engine.lm.tokenizer, header_from_spec=settings.header_from_spec)
+    prompt, start = module_prompt(request.spec, engine.lm.tokenizer)
     config = DecodeConfig(
         max_new_tokens=settings.max_new_tokens,
         sampling=settings.temperature > 0,

@@ -48,7 +48,6 @@ def test_help_and_version_load_nothing_heavy(args):
     (["generate", "--prompt-file", "/nonexistent/prompt.v"], "cannot read prompt file"),
     (["generate", "--prompt", "x", "--checkpoint", "/nonexistent/ckpt"], "does not exist"),
     (["generate", "--prompt", "x", "--max-new-tokens", "0"], "at least 1"),
-    (["generate", "--prompt", "x", "--header-from-spec"], "goes with --spec"),
     (["eval", "--problems", "/nonexistent", "--samples", "s.jsonl"], "problems folder not found"),
     (["verify", "--reference", "/nonexistent/r.v", "--candidate", "/nonexistent/c.v"], "reference file not found"),
 ], ids=lambda value: value if isinstance(value, str) else " ".join(value[:2]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 from pathlib import Path
+
 from verifrag.model.dtypes import DTYPE_HELP, DTYPES
 
 RUNS = Path("runs")
@@ -27,9 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature when generating")
     parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="decoder when generating")
     parser.add_argument("--max-new-tokens", type=int, default=1024, help="token budget per sample when generating")
-    parser.add_argument("--header-from-spec", action="store_true",
-                        help="when generating: write each module's header from the ports its spec lists "
-                             "(' - input d (8 bits)' lines), so the model writes only the body")
     parser.add_argument("--dtype", default="auto", choices=DTYPES, help=DTYPE_HELP)
     parser.add_argument("--gen-workers", type=int, default=1, metavar="N",
                         help="processes generating samples, each with its own copy of the model (default 1; "
@@ -93,7 +91,7 @@ def _generated(args: argparse.Namespace, problems: dict, saved: Path | None) -> 
         if log.reused:
             print(f"verifrag eval: reusing {log.reused} samples from {saved}", file=sys.stderr)
         requests = [SampleRequest(t, i, problems[t].prompt) for t, i in log.missing()]
-        settings = SampleSettings(args.decoder, args.temperature, args.max_new_tokens, args.header_from_spec)
+        settings = SampleSettings(args.decoder, args.temperature, args.max_new_tokens)
         for request, completion in generate_samples(requests, settings, checkpoint=args.checkpoint,
                                                     dtype=args.dtype, workers=args.gen_workers):
             log.add(request.task_id, request.index, completion)

@@ -21,9 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                        "`TopModule` the way eval and the editor's generate-module command ask")
     source.add_argument("--spec-file", type=Path, help="read the module description from this file")
     parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt or --spec")
-    parser.add_argument("--header-from-spec", action="store_true",
-                        help="with --spec: write the module header from the ports the description lists "
-                             "(' - input d (8 bits)' lines), so the model writes only the body")
     parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="default: medusa")
     parser.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default: 256")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: the bundled one)")
@@ -59,8 +56,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the prompt is empty")
     if args.max_new_tokens < 1:
         raise UserError("--max-new-tokens must be at least 1")
-    if args.header_from_spec and args.spec is None and args.spec_file is None:
-        raise UserError("--header-from-spec goes with --spec or --spec-file")
     if args.temperature < 0:
         raise UserError("--temperature must not be negative")
     if args.tree_nodes is not None and args.tree_nodes < 0:
@@ -89,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     spec = args.spec is not None or args.spec_file is not None
     start = ""
     if spec:
-        prompt, start = module_prompt(prompt, engine.lm.tokenizer, header_from_spec=args.header_from_spec)
+        prompt, start = module_prompt(prompt, engine.lm.tokenizer)
     result = engine.generate(prompt, args.decoder, config)
     text = module_text(start, result.text) if spec else result.text
     stats = result.stats
