@@ -22,6 +22,7 @@ from verifrag.model.kv_cache import truncate
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
+from verifrag.model.projections import LowRank
 from verifrag.model.results import DecodeResult
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
@@ -73,8 +74,9 @@ class Engine:
             raise UserError(f"the checkpoint's heads expect hidden size {ckpt.config.hidden_size}, the base model has {hidden}")
         fit_embeddings(model, tokenizer)
         _apply_rows(model, ckpt)
+        low_rank: LowRank = {}
         if ckpt.adapter_dir is not None:
-            model = _merge_adapter(model, ckpt.adapter_dir)
+            model, low_rank = _merge_adapter(model, ckpt.adapter_dir)
         parameters = next(model.parameters())
         heads = ckpt.heads.to(parameters.device, parameters.dtype)  # in place: ckpt.heads is moved too
         paths = (
@@ -85,7 +87,7 @@ class Engine:
         tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
-        lm.lean = _lean_forward(lm, runtime, weight_format, chosen=dtype != "auto")
+        lm.lean = _lean_forward(lm, runtime, weight_format, low_rank, chosen=dtype != "auto")
         if threads:
             pick_threads(_one_token_step(lm), threads)
         return cls(lm, ckpt, tree)
@@ -132,7 +134,7 @@ def _weight_format(dtype: str, device: torch.device) -> tuple[str, torch.dtype]:
     return "dense", pick_dtype(dtype, device)
 
 
-def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, chosen: bool) -> LeanForward | None:
+def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, low_rank: LowRank, chosen: bool) -> LeanForward | None:
     """The lean forward for `lm` when `runtime` asks for it (or "auto" on a CPU finds it supported).
     `chosen`: the weight format was asked for, not picked by dtype "auto", which falls back to
     transformers' forward over dense float32 where the lean runtime cannot run."""
@@ -148,7 +150,10 @@ def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, chosen: b
         return None
     if reason is not None:
         raise UserError(f"the lean runtime cannot run this model: {reason}")
-    return LeanForward(lm.model, weight_format)
+    try:
+        return LeanForward(lm.model, weight_format, low_rank)
+    except ValueError as exc:  # a shape the format cannot pack (int4 groups of 32 inputs, say)
+        raise UserError(f"{weight_format} weights cannot hold this model: {exc}") from exc
 
 
 def _base_reference(ckpt: Checkpoint) -> str:
@@ -170,13 +175,22 @@ def _apply_rows(model: torch.nn.Module, ckpt: Checkpoint) -> None:
             embedding[index] = row.to(embedding.dtype)
 
 
-def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
-    """Fold a LoRA adapter into the base weights: same outputs, no adapter cost per step."""
+def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> tuple[torch.nn.Module, LowRank]:
+    """Fold a LoRA adapter into the base weights (same outputs, no adapter cost per step), and keep
+    its factors per linear layer, already scaled, for weight formats that hold them apart (int4)."""
     from peft import PeftModel
+    from peft.tuners.lora import LoraLayer
 
     try:
         with warnings.catch_warnings():  # peft asks a transformers 5 deprecated property on every load
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-            return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+            tuned = PeftModel.from_pretrained(model, str(adapter_dir))
     except (ValueError, OSError, KeyError) as exc:
         raise UserError(f"cannot load the adapter in {adapter_dir}: {exc}") from exc
+    low_rank = {}
+    for module in tuned.modules():
+        if isinstance(module, LoraLayer) and "default" in getattr(module, "lora_A", {}):
+            down = module.lora_A["default"].weight.detach().float().clone()
+            up = module.lora_B["default"].weight.detach().float() * module.scaling["default"]
+            low_rank[module.get_base_layer()] = (down, up.clone())
+    return tuned.merge_and_unload(), low_rank

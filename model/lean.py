@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-from verifrag.model.projections import Projection, projection
+from verifrag.model.projections import LowRank, Projection, projection
 from verifrag.model.static_cache import StaticKVCache
 
 FAMILIES = ("llama", "qwen2", "mistral")
@@ -52,7 +52,8 @@ class _Layer:
 
 
 class LeanForward:
-    def __init__(self, model: PreTrainedModel, weight_format: str = "dense") -> None:
+    def __init__(self, model: PreTrainedModel, weight_format: str = "dense", low_rank: LowRank | None = None) -> None:
+        """`low_rank`: the factors of a LoRA adapter merged into `model`, for formats that keep them apart."""
         config = model.config
         core = model.model
         self.weight_format = weight_format
@@ -65,22 +66,24 @@ class LeanForward:
         self.num_kv_heads = first.k_proj.out_features // self.head_dim
         self.embed = core.embed_tokens.weight.detach()
         self.final_norm = core.norm.weight.detach()
-        self.lm_head = projection([model.get_output_embeddings()], weight_format)
-        self.layers = [self._layer(layer) for layer in core.layers]
+        # The Q4_1 file keeps its embedding (the tied LM head) at 8 bits, and 4-bit logits lose too much:
+        # under int4 the LM head is float16.
+        self.lm_head = projection([model.get_output_embeddings()], "float16" if weight_format == "int4" else weight_format)
+        self.layers = [self._layer(layer, low_rank) for layer in core.layers]
         self.inv_freq = core.rotary_emb.inv_freq.detach().float()
         self.attention_scaling = float(getattr(core.rotary_emb, "attention_scaling", 1.0))
         self._cos = self._sin = torch.empty(0, self.head_dim, dtype=self.dtype, device=self.device)
 
-    def _layer(self, layer: torch.nn.Module) -> _Layer:
+    def _layer(self, layer: torch.nn.Module, low_rank: LowRank | None) -> _Layer:
         attn, mlp = layer.self_attn, layer.mlp
         fmt = self.weight_format
         return _Layer(
             layer.input_layernorm.weight.detach(),
-            projection([attn.q_proj, attn.k_proj, attn.v_proj], fmt),
-            projection([attn.o_proj], fmt),
+            projection([attn.q_proj, attn.k_proj, attn.v_proj], fmt, low_rank),
+            projection([attn.o_proj], fmt, low_rank),
             layer.post_attention_layernorm.weight.detach(),
-            projection([mlp.gate_proj, mlp.up_proj], fmt),
-            projection([mlp.down_proj], fmt),
+            projection([mlp.gate_proj, mlp.up_proj], fmt, low_rank),
+            projection([mlp.down_proj], fmt, low_rank),
         )
 
     def new_cache(self, capacity: int) -> StaticKVCache:

@@ -11,12 +11,14 @@ fastest in float32.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import torch
 import torch.nn.functional as F
 
 WEIGHT_FORMATS = ("dense", "float16", "int8", "int4")
+# A LoRA adapter's factors per linear layer: (down (rank, in), up already scaled (out, rank)).
+LowRank = Mapping[torch.nn.Module, tuple[torch.Tensor, torch.Tensor]]
 INT4_GROUP = 32
 
 
@@ -119,14 +121,20 @@ class Int4Projection:
     """4-bit weights, one scale and offset per 32 inputs of an output row, fused into one packed matrix
     for one-token steps (`torch._weight_int4pack_mm_for_cpu`, bfloat16 activations). The model's own
     float32 tensors are overwritten with the dequantised values, so passes over several rows, which
-    use them with inputs and outputs rounded to bfloat16, multiply by the same weights."""
+    use them with inputs and outputs rounded to bfloat16, multiply by the same weights.
 
-    def __init__(self, parts: Sequence[torch.nn.Linear]) -> None:
+    A LoRA adapter (`low_rank`) stays a separate float32 low-rank path: requantising merged weights
+    moved them by about 0.8 % and that alone undid the tuning (the default wrote TypeScript again). The
+    base's own weights, dequantised from a Q4_1 file, sit on a 4-bit grid this quantiser finds again."""
+
+    def __init__(self, parts: Sequence[torch.nn.Linear], low_rank: LowRank | None = None) -> None:
+        factors = [low_rank.get(p) if low_rank else None for p in parts]
         levels, scales, offsets = [], [], []
         with torch.no_grad():
-            for part in parts:
-                level, scale, offset = _quantise_int4(part.weight.detach().float())
-                part.weight.copy_(((level - 8) * scale.float()[..., None] + offset.float()[..., None]).flatten(1))
+            for part, factor in zip(parts, factors):
+                delta = factor[1] @ factor[0] if factor is not None else 0.0
+                level, scale, offset = _quantise_int4(part.weight.detach().float() - delta)
+                part.weight.copy_(((level - 8) * scale.float()[..., None] + offset.float()[..., None]).flatten(1) + delta)
                 if part.bias is not None:
                     part.bias.copy_(part.bias.bfloat16())
                 levels.append(level.flatten(1))
@@ -144,6 +152,7 @@ class Int4Projection:
         self._bias = None if all(b is None for b in biases) else torch.cat(
             [b.detach() if b is not None else torch.zeros(p.out_features, device=p.weight.device) for b, p in zip(biases, parts)]
         ).bfloat16()
+        self._down, self._up = _stacked_factors(factors, self._sizes)
         self._rows = DenseProjection(parts)
 
     def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -153,8 +162,29 @@ class Int4Projection:
             if self._bias is not None:
                 out = out + self._bias
             out = out.float()
+            if self._down is not None:
+                out = out + (x @ self._down.T) @ self._up.T
             return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
         return tuple(y.bfloat16().float() for y in self._rows(x.bfloat16().float()))
+
+
+def _stacked_factors(factors: Sequence[tuple[torch.Tensor, torch.Tensor] | None],
+                     sizes: Sequence[int]) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The parts' LoRA factors as one down matrix (all ranks stacked) and one block-diagonal up matrix,
+    so a fused projection runs its adapters in two small matmuls; (None, None) without any."""
+    present = [f for f in factors if f is not None]
+    if not present:
+        return None, None
+    down = torch.cat([f[0] for f in present])
+    up = torch.zeros(sum(sizes), down.shape[0], dtype=down.dtype, device=down.device)
+    row = column = 0
+    for factor, size in zip(factors, sizes):
+        if factor is not None:
+            rank = factor[0].shape[0]
+            up[row : row + size, column : column + rank] = factor[1]
+            column += rank
+        row += size
+    return down, up
 
 
 def _quantise_int4(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -171,7 +201,9 @@ def _quantise_int4(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, to
     return level, scale, offset
 
 
-def projection(parts: Sequence[torch.nn.Linear], weight_format: str) -> Projection:
+def projection(parts: Sequence[torch.nn.Linear], weight_format: str, low_rank: LowRank | None = None) -> Projection:
+    """The projection for `parts` in `weight_format`; `low_rank` (a LoRA adapter's factors, already
+    merged into the weights) matters only to int4, which keeps them apart."""
     dtype, device = parts[0].weight.dtype, parts[0].weight.device
     if weight_format == "dense":
         if dtype == torch.bfloat16 and device.type == "cpu" and packed_bfloat16_available():
@@ -186,5 +218,5 @@ def projection(parts: Sequence[torch.nn.Linear], weight_format: str) -> Projecti
     if weight_format == "int4":
         if dtype != torch.float32:
             raise ValueError("int4 weights keep a float32 model for passes over several rows")
-        return Int4Projection(parts)
+        return Int4Projection(parts, low_rank)
     raise ValueError(f"unknown weight format {weight_format!r}")

@@ -174,6 +174,30 @@ def test_low_precision_rows_agree_with_one_row_steps_and_with_the_float_weights(
     assert (rows - exact).abs().max() < (0.01 if kind == "float16" else 0.1) * exact.abs().max()
 
 
+def test_int4_keeps_a_lora_adapter_apart_and_finds_a_4_bit_base_grid_again():
+    """A base already on a 4-bit grid (as weights from a Q4_1 file are) is recovered exactly, and the
+    adapter's delta is kept in float32 beside it, not requantised away."""
+    torch.manual_seed(1)
+    levels = torch.randint(0, 16, (48, 64)).float()
+    levels[:, ::32], levels[:, 1::32] = 0, 15  # every group spans the whole range, as Q4_1 groups do
+    scale = (torch.rand(48, 2) * 0.01 + 2 ** -9).bfloat16().float()[..., None]  # exact in bfloat16
+    base = ((levels.view(48, 2, 32) - 8) * scale + 2 ** -10).view(48, 64)  # offsets exact in bfloat16
+    down, up = torch.randn(4, 64) * 0.1, torch.randn(48, 4) * 0.1
+    merged = base + up @ down
+    linear = torch.nn.Linear(64, 48, bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(merged)
+    fused = Int4Projection([linear], {linear: (down, up)})
+    assert (linear.weight - merged).abs().max() < 1e-5  # the same weights, adapter included
+    x = torch.randn(1, 64)
+    assert (fused(x)[0] - x @ merged.T).abs().max() < 0.01 * (x @ merged.T).abs().max()
+    plain = torch.nn.Linear(64, 48, bias=False)
+    with torch.no_grad():
+        plain.weight.copy_(merged)
+    Int4Projection([plain])  # requantising the merged weights instead moves them
+    assert (plain.weight - merged).abs().max() > 10 * (linear.weight - merged).abs().max()
+
+
 def test_unsupported_families_fall_back_with_a_reason():
     from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -208,6 +232,10 @@ def test_engine_uses_the_lean_runtime_with_a_merged_adapter(tmp_path):
     assert not torch.allclose(untuned, reference)  # the adapter is really in the lean weights
     with pytest.raises(UserError, match="lean runtime"):
         Engine.load(checkpoint, device="cpu", dtype="int8", runtime="transformers")
+    int4 = Engine.load(checkpoint, device="cpu", dtype="int4")  # the adapter reaches int4 as factors
+    layer = int4.lm.lean.layers[0]
+    assert layer.qkv._down.shape[0] == 8 and layer.down._down.shape[0] == 4  # q and v adapted; down_proj
+    assert layer.out._down is None  # o_proj has no adapter
 
 
 def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp_path):
