@@ -5,6 +5,7 @@
 #   bash scripts/train_default.sh          the CPU recipe (the documented default; about 2.5 h on 2 cores)
 #   bash scripts/train_default.sh --gpu    the same stages on all the data with larger budgets, for a
 #                                          lent GPU; copy runs/default-model back afterwards
+#   --minutes M                            each SFT stage's time budget (default 40 on a CPU, 3 on a GPU)
 # Run from the repository root with the environment of scripts/install.sh. Stages:
 #   0 corpus v2 (data/corpus_v2, decontaminated against both VerilogEval v2 sets), if it is missing
 #   1 LoRA rank 32 (benchmarks/default_model.md has the rank comparison) on the instruction pairs
@@ -19,11 +20,15 @@ verifrag=.venv/bin/verifrag
 benchmarks=../shared/benchmarks/verilog-eval-v2
 out=runs/default-model
 
-if [ "${1:-}" = "--gpu" ]; then
-    plain_epochs=2 iface_epochs=1.5 minutes=3 distill_limit=0 head_tokens=0 head_epochs=6
-else
-    plain_epochs=0.8 iface_epochs=0.8 minutes=40 distill_limit=160 head_tokens=60000 head_epochs=4
-fi
+plain_epochs=0.8 iface_epochs=0.8 minutes=40 distill_limit=160 head_tokens=60000 head_epochs=4
+while [ $# -gt 0 ]; do
+    case $1 in
+        --gpu) plain_epochs=2 iface_epochs=1.5 minutes=3 distill_limit=0 head_tokens=0 head_epochs=6 ;;
+        --minutes) minutes=$2; shift ;;
+        *) echo "train_default: unknown argument $1 (use --gpu, --minutes M)" >&2; exit 2 ;;
+    esac
+    shift
+done
 
 finished() {  # the checkpoint in $1 records a finished SFT run
     [ -f "$1/verifrag.json" ] && .venv/bin/python -c "import json,sys; sys.exit(0 if json.load(open('$1/verifrag.json'))['provenance']['sft'].get('finished') else 1)"
