@@ -54,10 +54,7 @@ class Int8Projection:
         scales = weight.abs().amax(dim=1).clamp(min=1e-12) / 127.0
         self._weight = torch.round(weight / scales[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
         self._scales = scales.to(torch.bfloat16)
-        biases = [p.bias.detach() if p.bias is not None else None for p in parts]
-        self._bias = None if all(b is None for b in biases) else torch.cat(
-            [b if b is not None else torch.zeros(p.out_features, device=weight.device) for b, p in zip(biases, parts)]
-        ).to(torch.bfloat16)
+        self._bias = _fused_bias(parts, torch.bfloat16)
         self._sizes = [p.out_features for p in parts]
 
     def dequantised(self) -> torch.Tensor:
@@ -69,8 +66,7 @@ class Int8Projection:
         out = torch._weight_int8pack_mm(flat, self._weight, self._scales)
         if self._bias is not None:
             out = out + self._bias
-        out = out.view(*x.shape[:-1], -1).to(x.dtype)
-        return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
+        return _split(out.view(*x.shape[:-1], -1).to(x.dtype), self._sizes)
 
 
 class PackedBFloat16Projection:
@@ -104,16 +100,12 @@ class HalfProjection:
                     part.bias.copy_(part.bias.half())
         self._rows = DenseProjection(parts)
         self._weight = torch.cat([p.weight.detach().half() for p in parts]).contiguous()
-        biases = [p.bias for p in parts]
-        self._bias = None if all(b is None for b in biases) else torch.cat(
-            [b.detach() if b is not None else torch.zeros(p.out_features, device=p.weight.device) for b, p in zip(biases, parts)]
-        ).half()
+        self._bias = _fused_bias(parts, torch.float16)
         self._sizes = [p.out_features for p in parts]
 
     def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if x.shape[0] == 1:
-            out = F.linear(x.half(), self._weight, self._bias).float()
-            return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
+            return _split(F.linear(x.half(), self._weight, self._bias).float(), self._sizes)
         return tuple(y.half().float() for y in self._rows(x.half().float()))
 
 
@@ -148,10 +140,7 @@ class Int4Projection:
         self._scales_offsets = torch.stack(
             [F.pad(torch.cat(scales), (0, 0, 0, padding)).T, F.pad(torch.cat(offsets), (0, 0, 0, padding)).T], dim=-1
         ).contiguous()
-        biases = [p.bias for p in parts]
-        self._bias = None if all(b is None for b in biases) else torch.cat(
-            [b.detach() if b is not None else torch.zeros(p.out_features, device=p.weight.device) for b, p in zip(biases, parts)]
-        ).bfloat16()
+        self._bias = _fused_bias(parts, torch.bfloat16)
         self._down, self._up = _stacked_factors(factors, self._sizes)
         self._rows = DenseProjection(parts)
 
@@ -164,8 +153,20 @@ class Int4Projection:
             out = out.float()
             if self._down is not None:
                 out = out + (x @ self._down.T) @ self._up.T
-            return (out,) if len(self._sizes) == 1 else tuple(out.split(self._sizes, dim=-1))
+            return _split(out, self._sizes)
         return tuple(y.bfloat16().float() for y in self._rows(x.bfloat16().float()))
+
+
+def _fused_bias(parts: Sequence[torch.nn.Linear], dtype: torch.dtype) -> torch.Tensor | None:
+    """The parts' biases end to end (zeros for a part without one), or None when no part has one."""
+    if all(p.bias is None for p in parts):
+        return None
+    return torch.cat([p.bias.detach() if p.bias is not None else p.weight.new_zeros(p.out_features) for p in parts]).to(dtype)
+
+
+def _split(out: torch.Tensor, sizes: Sequence[int]) -> tuple[torch.Tensor, ...]:
+    """A fused projection's output cut back into one tensor per part."""
+    return (out,) if len(sizes) == 1 else tuple(out.split(list(sizes), dim=-1))
 
 
 def _stacked_factors(factors: Sequence[tuple[torch.Tensor, torch.Tensor] | None],
