@@ -16,7 +16,7 @@ from transformers import AutoTokenizer
 from verifrag.errors import UserError
 from verifrag.model.base import load_base, pick_device, pick_dtype
 from verifrag.model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
-from verifrag.model.dtypes import DTYPES
+from verifrag.model.options import DECODERS, DTYPES
 from verifrag.model.hybrid import HybridDecoder
 from verifrag.model.kv_cache import truncate
 from verifrag.model.lean import LeanForward, unsupported_reason
@@ -30,7 +30,6 @@ from verifrag.model.threads import pick_threads, thread_candidates
 from verifrag.model.tokenizer import FRAG_TOKEN, add_frag_token, fit_embeddings
 from verifrag.model.tree import CandidateTree, default_paths
 
-DECODERS = ("ntp", "medusa", "hybrid")
 RUNTIMES = ("auto", "lean", "transformers")
 
 
@@ -93,6 +92,12 @@ class Engine:
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
+        """`name` "auto" is next-token where one-token steps run a compact weight copy (the CPU's
+        float16, int8 and int4 formats), since a tree pass there runs the float32 model and costs 3-5x
+        a step (Medusa measured 0.60x next-token, benchmarks/decode_speed.md); Medusa elsewhere."""
+        if name == "auto":
+            compact = self.lm.lean is not None and self.lm.lean.weight_format != "dense"
+            name = "ntp" if compact else "medusa"
         if name == "ntp":
             return NextTokenDecoder(self.lm)
         if name == "medusa":

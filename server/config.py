@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from verifrag.errors import UserError
-from verifrag.model.dtypes import DTYPES
+from verifrag.model.options import DECODERS, DTYPES
 
 if TYPE_CHECKING:
     from verifrag.model.sampling import DecodeConfig
     from verifrag.model.stopping import StopRule
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DECODERS = ("medusa", "ntp", "hybrid")
 ACCEPTANCES = ("greedy", "typical")
 
 
@@ -36,7 +35,7 @@ class ServerConfig:
     checkpoint: str | None = None
     device: str = "auto"
     dtype: str = "auto"
-    decoder: str = "medusa"
+    decoder: str = "auto"
     acceptance: str = "greedy"
     temperature: float = 0.7
     posterior_threshold: float = 0.09

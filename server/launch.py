@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from verifrag.errors import UserError
-from verifrag.model.dtypes import DTYPE_HELP, DTYPES
+from verifrag.model.options import DTYPE_HELP, DTYPES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

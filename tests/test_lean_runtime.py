@@ -247,6 +247,8 @@ def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp
     assert auto.lm.lean is not None and auto.lm.lean.weight_format == "float16" and auto.lm.dtype == torch.float32
     weight = auto.lm.model.model.layers[0].mlp.down_proj.weight
     assert torch.equal(weight, weight.half().float())  # every path multiplies by the float16 values
+    assert auto.decoder("auto").name == "ntp"  # one-token steps run the compact copy: tree passes do not pay
+    assert Engine.load(checkpoint, device="cpu", dtype="float32").decoder("auto").name == "medusa"
     plain = Engine.load(checkpoint, device="cpu", runtime="transformers")  # auto: no lean, so dense float32
     assert plain.lm.lean is None
     assert not torch.equal(plain.lm.model.model.layers[0].mlp.down_proj.weight, weight)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from verifrag.errors import UserError
-from verifrag.model.dtypes import DTYPE_HELP, DTYPES
+from verifrag.model.options import DTYPE_HELP, DTYPES
 
 DEFAULT_PROBLEMS = Path("../shared/benchmarks/verilog-eval-v2/dataset_spec-to-rtl")
 

@@ -7,7 +7,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from verifrag.model.dtypes import DTYPE_HELP, DTYPES
+from verifrag.model.options import DTYPE_HELP, DTYPES
 
 RUNS = Path("runs")
 """Where results go when the user names no file: git-ignored in the checkout, never beside their data."""

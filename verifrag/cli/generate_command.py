@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from verifrag.errors import UserError
-from verifrag.model.dtypes import DTYPE_HELP, DTYPES
+from verifrag.model.options import DTYPE_HELP, DTYPES
 
 JSON_KEYS = ("text", "new_tokens", "steps", "mean_accepted", "frag_discarded", "seconds", "tokens_per_s", "decoder")
 

@@ -18,7 +18,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { key: 'checkpoint', kind: 'nullableString', default: null },
   { key: 'device', kind: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda', 'mps'] },
   { key: 'dtype', kind: 'string', default: 'auto', choices: ['auto', 'float32', 'bfloat16', 'float16', 'int8', 'int4'] },
-  { key: 'decoder', kind: 'string', default: 'medusa', choices: ['medusa', 'ntp'] },
+  { key: 'decoder', kind: 'string', default: 'auto', choices: ['auto', 'medusa', 'ntp'] },
   { key: 'acceptance', kind: 'string', default: 'greedy', choices: ['greedy', 'typical'] },
   { key: 'temperature', kind: 'number', default: 0.7, minimum: 0 },
   { key: 'posteriorThreshold', kind: 'number', default: 0.09, minimum: 0 },

@@ -49,7 +49,7 @@ describe('buildServerConfig', () => {
   it('sends every default, with dotted keys nested', () => {
     const { config, invalid } = buildServerConfig(() => undefined);
     assert.deepEqual(invalid, []);
-    assert.equal(config.decoder, 'medusa');
+    assert.equal(config.decoder, 'auto');
     assert.equal(config.checkpoint, null);
     assert.equal(config.maxNewTokens, 48);
     assert.deepEqual(config.includeDirs, []);
@@ -92,7 +92,7 @@ describe('buildServerConfig', () => {
       'features.completion': 'yes',
     };
     const { config, invalid } = buildServerConfig((key) => values[key]);
-    assert.equal(config.decoder, 'medusa');
+    assert.equal(config.decoder, 'auto');
     assert.equal(config.maxNewTokens, 48);
     assert.equal(config.debounceMs, 120);
     assert.equal(config.temperature, 0.7);

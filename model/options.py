@@ -1,8 +1,9 @@
-"""The `--dtype` choices every model-loading command and the server setting share, in a module light
-enough for `--help` to import without torch."""
+"""The `--dtype` and decoder choices every model-loading command and the server settings share, in a
+module light enough for `--help` to import without torch."""
 
 from __future__ import annotations
 
+DECODERS = ("auto", "ntp", "medusa", "hybrid")
 DTYPES = ("auto", "float32", "bfloat16", "float16", "int8", "int4")
 
 DTYPE_HELP = (
