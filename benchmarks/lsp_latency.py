@@ -161,7 +161,8 @@ def table(result: dict, args: argparse.Namespace, load: tuple[float, float, floa
         "",
         f"Typing replay: {result['chars']} characters of a 300-line module, one full-text didChange per character, "
         f"an automatic inline completion awaited after every {args.every}th character ({result['requests']} requests, "
-        "default model, Medusa decoder, maxNewTokens 48, contextTokens 1024).",
+        "default model and server settings: dtype auto and decoder auto, which on a CPU are float16 weights and "
+        "next-token decoding; maxNewTokens 48, contextTokens 1024).",
         "",
         "| measure | value | target (DESIGN.md section 8) |",
         "| --- | --- | --- |",
