@@ -14,6 +14,7 @@ from typing import Callable
 
 from verifrag.errors import UserError
 from verifrag.model.base import DEFAULT_BASE, default_gguf_path
+from verifrag.evaluation.speed import Run
 from verifrag.model.checkpoint import Checkpoint
 
 LOOKUP_TOKENS = 10  # draft length of llama-cpp-python's prompt lookup, as for transformers' peer
@@ -30,7 +31,8 @@ def gguf_of(checkpoint: Checkpoint) -> Path | None:
     return path if path.is_file() and path.suffix == ".gguf" else None
 
 
-def llama_cpp_runner(gguf: Path, max_new_tokens: int, threads: int, lookup: bool, context: int = 2048) -> Callable:
+def llama_cpp_runner(gguf: Path, max_new_tokens: int, threads: int, lookup: bool,
+                     context: int = 2048) -> Callable[[str], Run]:
     """A bench runner (prompt -> Run) of llama.cpp greedy decoding, or with its prompt-lookup draft."""
     try:
         from llama_cpp import Llama
@@ -38,8 +40,6 @@ def llama_cpp_runner(gguf: Path, max_new_tokens: int, threads: int, lookup: bool
     except ImportError as exc:
         raise UserError("the llama.cpp peer needs llama-cpp-python: bash scripts/install.sh --llama "
                         "(builds it from source, about 30 minutes on 2 cores)") from exc
-    from verifrag.evaluation.speed import Run
-
     draft = LlamaPromptLookupDecoding(num_pred_tokens=LOOKUP_TOKENS) if lookup else None
     model = Llama(model_path=str(gguf), n_ctx=context, n_threads=threads, n_threads_batch=threads,
                   draft_model=draft, verbose=False)
