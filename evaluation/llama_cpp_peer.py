@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from verifrag.errors import UserError
-from verifrag.model.base import DEFAULT_BASE, default_gguf_path
 from verifrag.evaluation.speed import Run
+from verifrag.model.base import DEFAULT_BASE, default_gguf_path
 from verifrag.model.checkpoint import Checkpoint
 
 LOOKUP_TOKENS = 10  # draft length of llama-cpp-python's prompt lookup, as for transformers' peer
