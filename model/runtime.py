@@ -92,18 +92,24 @@ class LanguageModel:
         if self.lean is not None:
             logits, hidden = self.lean(ids, cache, positions, tree_mask, last_only)
             return self.mask_banned(logits), hidden
-        output = self.model(
+        output = self._transformers_pass(ids, cache, positions, tree_mask, logits_to_keep=1 if last_only else 0)
+        hidden = output.hidden_states[-1][0]
+        logits = output.logits[0].float()
+        return self.mask_banned(logits), (hidden[-1:] if last_only else hidden)
+
+    def _transformers_pass(self, ids: torch.Tensor, cache: Cache, positions: torch.Tensor | None,
+                           tree_mask: torch.Tensor | None, logits_to_keep: int):
+        """transformers' forward with every layer's hidden states; logits for the last `logits_to_keep`
+        positions (0: all)."""
+        return self.model(
             input_ids=ids,
             cache=cache,
             position_ids=None if positions is None else positions[None],
             attention_mask=None if tree_mask is None else self._tree_attention(tree_mask, cache.get_seq_length()),
             use_cache=True,
             output_hidden_states=True,
-            logits_to_keep=1 if last_only else 0,
+            logits_to_keep=logits_to_keep,
         )
-        hidden = output.hidden_states[-1][0]
-        logits = output.logits[0].float()
-        return self.mask_banned(logits), (hidden[-1:] if last_only else hidden)
 
     @torch.inference_mode()
     def tree_hidden(self, ids: torch.Tensor, cache: Cache, positions: torch.Tensor, tree_mask: torch.Tensor) -> torch.Tensor:
@@ -111,7 +117,8 @@ class LanguageModel:
         `head_logits` for the few rows its acceptance walk visits."""
         if self.lean is not None:
             return self.lean(ids, cache, positions, tree_mask, with_logits=False)[1]
-        return self.forward(ids, cache, positions, tree_mask)[1]
+        # transformers always computes some logits: keep only the last row's, not one per node
+        return self._transformers_pass(ids, cache, positions, tree_mask, logits_to_keep=1).hidden_states[-1][0]
 
     @torch.inference_mode()
     def head_logits(self, hidden: torch.Tensor) -> torch.Tensor:
