@@ -12,7 +12,7 @@ from __future__ import annotations
 from verifrag.model.results import DecodeStats
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
-from verifrag.model.stopping import StopRule, endmodule_rule
+from verifrag.model.stopping import StopRule, endmodule_rule, repetition
 from verifrag.syntax.fragments import FragmentIndex, is_complete
 
 
@@ -26,6 +26,7 @@ class Emitter:
         self._rules: list[tuple[str, StopRule]] = []
         if config.stop_at_endmodule:
             self._rules.append(("endmodule", endmodule_rule(prompt_text)))
+            self._rules.append(("repetition", repetition))
         if config.stop_rule is not None:
             self._rules.append(("rule", config.stop_rule))
         self.ids: list[int] = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from transformers import PreTrainedTokenizerBase
 
+from verifrag.syntax.closing import close_module
+
 SYSTEM = "You are an expert digital designer. Answer with synthesizable Verilog only."
 
 
@@ -29,5 +31,6 @@ def module_prompt(spec: str, tokenizer: PreTrainedTokenizerBase, module_name: st
 
 def module_text(start: str, generated: str) -> str:
     """The module a caller shows: the answer's start plus the generated text, up to the closing code
-    fence that chat-tuned models write after `endmodule` (the fence is not Verilog)."""
-    return start + generated.split("```", 1)[0]
+    fence that chat-tuned models write after `endmodule` (the fence is not Verilog). A module the model
+    left open (token limit, repetition loop) is cut after its last whole statement and closed."""
+    return close_module(start + generated.split("```", 1)[0])

@@ -1,5 +1,5 @@
-"""When to stop generating: end of sequence, the `endmodule` that closes the module being written, or a
-rule the caller gives (inline completion ends at the end of a statement or line).
+"""When to stop generating: end of sequence, the `endmodule` that closes the module being written, a
+repetition loop, or a rule the caller gives (inline completion ends at the end of a statement or line).
 
 Rules look at text, and both decoders ask them after every single token, so a speculative decoder stops
 at exactly the token a next-token decoder would.
@@ -47,6 +47,30 @@ def endmodule_rule(prompt_text: str) -> StopRule:
         return None
 
     return rule
+
+
+LOOP_LINES = 4  # the same non-blank line this many times in a row is a loop
+LOOP_CHARS = 100  # ... and so is a unit of at most LOOP_UNIT characters repeated over this many
+LOOP_UNIT = 4
+
+
+def repetition(generated: str) -> int | None:
+    """Fires when generation has fallen into a loop, which a small greedy model does (a comment of
+    endless zeros, one `assign` written over and over) and which would otherwise run to the token limit.
+    Cuts after the loop's first line, or before a run of one repeated short unit; `syntax.closing`
+    then closes what the module left open."""
+    tail_start = max(0, len(generated) - (LOOP_CHARS + 400))
+    tail = generated[tail_start:]
+    if len(tail) >= LOOP_CHARS:
+        run = tail[-LOOP_CHARS:]
+        for unit in range(1, LOOP_UNIT + 1):
+            if run == (run[:unit] * (LOOP_CHARS // unit + 1))[:LOOP_CHARS]:
+                return len(generated) - LOOP_CHARS
+    lines = tail.split("\n")[:-1]  # whole lines only: the last piece may still grow
+    if len(lines) >= LOOP_LINES and lines[-1].strip() and len(set(lines[-LOOP_LINES:])) == 1:
+        whole = sum(len(line) + 1 for line in lines)
+        return tail_start + whole - (LOOP_LINES - 1) * (len(lines[-1]) + 1) - 1
+    return None
 
 
 def end_of_line(generated: str) -> int | None:

@@ -142,7 +142,9 @@ def decode_part(
 
 def finish(prompt: ModulePrompt, generated: str, stop_reason: str, new_tokens: int) -> GeneratedModule:
     """The module as inserted, and whether pyslang parses it."""
-    module = (prompt.start + generated).rstrip().removesuffix("```").rstrip()
+    from verifrag.model.prompting import module_text
+
+    module = module_text(prompt.start, generated).rstrip()
     problems = parse_diagnostics(module, "generated.v")
     errors = [f"{d.line + 1}:{d.column + 1}: {d.message}" for d in problems if d.severity == "error"]
     return GeneratedModule(module, not errors, errors, stop_reason, new_tokens)
