@@ -51,7 +51,7 @@ def endmodule_rule(prompt_text: str) -> StopRule:
 
 LOOP_LINES = 4  # the same non-blank line this many times in a row is a loop
 LOOP_CHARS = 100  # ... and so is a unit of at most LOOP_UNIT characters repeated over this many
-LOOP_UNIT = 4
+LOOP_UNIT = 8
 
 
 def repetition(generated: str) -> int | None:

@@ -43,6 +43,7 @@ def test_repetition_cuts_a_run_of_one_short_unit():
     cut = repetition(text)
     assert cut is not None and text[:cut].endswith("// ")
     assert repetition("module m;\n    assign x = 1; // " + "0" * 99) is None
+    assert repetition("module m (\n    input wire" + " [3:0]" * 17) is not None  # a unit of 6 characters
 
 
 def test_repetition_keeps_one_copy_of_a_line_written_four_times():

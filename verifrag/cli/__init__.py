@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from types import ModuleType
 
 from verifrag import __version__
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
+    # peft asks transformers 5 for a deprecated property every time it wraps a model (training, SALV,
+    # Medusa heads); the warning says nothing a user can act on.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
         return int(args._module.run(args) or 0)
     except UserError as exc:
