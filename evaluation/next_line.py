@@ -23,6 +23,7 @@ from typing import Iterator, Sequence
 import torch
 
 from verifrag.errors import UserError
+from verifrag.jsonl_input import read_objects
 from verifrag.model.engine import Engine
 from verifrag.model.sampling import DecodeConfig
 from verifrag.syntax.source import decode_source
@@ -52,14 +53,10 @@ def read_sources(path: str | Path) -> list[Source]:
         return [Source(p.relative_to(where).as_posix(), decode_source(p.read_bytes())) for p in files]
     if where.is_file() and where.suffix == ".jsonl":
         sources = []
-        with where.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    try:
-                        record = json.loads(line)
-                        sources.append(Source(str(record["id"]), str(record["text"])))
-                    except (ValueError, KeyError) as error:
-                        raise UserError(f"{where}:{number}: needs `id` and `text` ({error})") from None
+        for number, record in read_objects(where, "next-line file"):
+            if "id" not in record or not isinstance(record.get("text"), str):
+                raise UserError(f"{where}:{number}: needs `id` and `text`")
+            sources.append(Source(str(record["id"]), record["text"]))
         return sorted(sources, key=lambda source: source.id)
     raise UserError(f"--next-line needs a directory of .v/.sv files or a corpus .jsonl: {path}")
 

@@ -11,11 +11,11 @@ failing every rollout later.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from verifrag.errors import UserError
+from verifrag.jsonl_input import read_objects
 from verifrag.simulation.interface import InterfaceError, read_interface
 from verifrag.simulation.renaming import declared_modules
 from verifrag.simulation.screening import screen
@@ -73,35 +73,26 @@ def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_char
     get small modules right); `limit` stops after that many usable tasks.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"corpus file not found: {path}")
     tasks: list[SalvTask] = []
     skipped = 0
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{number} is not JSON: {exc}") from exc
-            fields = _fields(record) if isinstance(record, dict) else None
-            if fields is None:
-                raise UserError(f"{path}:{number} needs the fields instruction, module, output "
-                                "(or prompt, answer; or problem, reference)")
-            reference, module, spec = fields
-            if max_reference_chars is not None and len(reference) > max_reference_chars:
-                skipped += 1
-                continue
-            if not module or not _usable(reference, module):
-                skipped += 1
-                continue
-            task_id = str(record.get("id") or f"{path.stem}:{number}")
-            if task_id in seen:
-                raise UserError(f"{path}:{number} repeats the id {task_id!r}; rollouts are keyed by id")
-            seen.add(task_id)
-            tasks.append(SalvTask(task_id, spec, module, reference))
-            if limit is not None and len(tasks) >= limit:
-                break
+    for number, record in read_objects(path, "corpus file"):
+        fields = _fields(record)
+        if fields is None:
+            raise UserError(f"{path}:{number} needs the fields instruction, module, output "
+                            "(or prompt, answer; or problem, reference)")
+        reference, module, spec = fields
+        if max_reference_chars is not None and len(reference) > max_reference_chars:
+            skipped += 1
+            continue
+        if not module or not _usable(reference, module):
+            skipped += 1
+            continue
+        task_id = str(record.get("id") or f"{path.stem}:{number}")
+        if task_id in seen:
+            raise UserError(f"{path}:{number} repeats the id {task_id!r}; rollouts are keyed by id")
+        seen.add(task_id)
+        tasks.append(SalvTask(task_id, spec, module, reference))
+        if limit is not None and len(tasks) >= limit:
+            break
     return tasks, skipped

@@ -17,7 +17,6 @@ the seed, so a resumed run replays exactly the same sequence of batches.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from verifrag.errors import UserError
+from verifrag.jsonl_input import read_objects
 from verifrag.model.prompting import module_prompt
 from verifrag.training.labels import IGNORE_INDEX
 
@@ -58,23 +58,11 @@ def read_pairs(path: str | Path) -> list[Pair]:
     """Pairs from JSONL: `{"prompt", "answer"}` records (`verifrag train data` output) or AutoVCoder's own
     `{"problem", "reference"}` records, so its decontaminated file is used as shipped."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise UserError(f"pairs file {path} does not exist")
     pairs: list[Pair] = []
     default_license = _license_beside(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            spec = record.get("prompt", record.get("problem"))
-            module = record.get("answer", record.get("reference"))
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise UserError(f"{path}:{number}: not a JSON object") from exc
+    for number, record in read_objects(path, "pairs file"):
+        spec = record.get("prompt", record.get("problem"))
+        module = record.get("answer", record.get("reference"))
         if not isinstance(spec, str) or not isinstance(module, str):
             raise UserError(f"{path}:{number}: needs string fields prompt/answer (or problem/reference)")
         source = str(record.get("source") or path.parent.name)
@@ -97,21 +85,9 @@ def read_raw_records(path: str | Path) -> list[dict[str, Any]]:
     """Corpus records (`verifrag train data` output: one JSON object with a string "text" a line), for
     continued pretraining and for distillation prompts; a bad file or line is a one-line error."""
     file = Path(path).expanduser()
-    if not file.is_file():
-        raise UserError(f"raw corpus file {file} does not exist")
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{file} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{file}:{number}: not JSON") from exc
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+    for number, record in read_objects(file, "raw corpus file"):
+        if not isinstance(record.get("text"), str):
             raise UserError(f"{file}:{number}: not a JSON object with a \"text\" field")
         records.append(record)
     return records
