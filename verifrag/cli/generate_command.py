@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--prompt", help=r"prompt text; the escapes \n and \t are expanded (see --literal)")
     source.add_argument("--prompt-file", type=Path, help="read the prompt from this file, verbatim")
     source.add_argument("--spec", help="describe the module in words: the model is asked for a whole module "
-                                       "`TopModule` the way eval and the editor's generate-module command ask")
+                                       "`TopModule` the way eval and the editor's generate-module command ask; "
+                                       "a module left open (token limit, repetition loop) is cut after its last "
+                                       "whole statement and closed")
     source.add_argument("--spec-file", type=Path, help="read the module description from this file")
     parser.add_argument("--literal", action="store_true", help=r"do not expand \n and \t in --prompt or --spec")
     parser.add_argument("--decoder", choices=("ntp", "medusa", "hybrid"), default="medusa", help="default: medusa")
@@ -34,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rebuild the candidate tree with N nodes from the checkpoint's head statistics")
     parser.add_argument("--no-snap", action="store_true", help="do not cut steps back to fragment boundaries")
     parser.add_argument("--stop", choices=("line", "statement"), help="also stop at the end of a line or statement")
-    parser.add_argument("--no-endmodule-stop", action="store_true", help="do not stop at the closing endmodule")
+    parser.add_argument("--no-endmodule-stop", action="store_true", help="do not stop at the closing endmodule or in a repetition loop")
     parser.add_argument("--json", action="store_true", help="print one JSON object with text and statistics")
 
 
