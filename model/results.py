@@ -52,5 +52,5 @@ class DecodeStats:
 class DecodeResult:
     text: str
     token_ids: list[int]
-    stop_reason: str  # "eos", "endmodule", "rule", "max_new_tokens"
+    stop_reason: str  # "eos", "endmodule", "repetition", "rule", "max_new_tokens"
     stats: DecodeStats

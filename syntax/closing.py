@@ -49,9 +49,8 @@ def close_module(text: str) -> str:
             stack.pop()
         if depth == 0 and (word == ";" or (keyword and (word in _ENDS or word == "begin"))):
             cut, open_at_cut = fragment.end, list(stack)
-    if not any(word in ("module", "macromodule") for word in stack):
-        return text
-    if not any(word in ("module", "macromodule") for word in open_at_cut):
+    modules = ("module", "macromodule")
+    if not any(word in modules for word in stack) or not any(word in modules for word in open_at_cut):
         return text
     closers = [CLOSERS[word] for word in reversed(open_at_cut)]
     lines = [text[:cut].rstrip()]
