@@ -90,5 +90,12 @@ mkdir -p $out
 cp -r runs/default-model-stages/sft-iface-more/. $out/
 rm -rf $out/train_state
 cp $heads/medusa_heads.safetensors $heads/verifrag.json $out/
+# the heads' verifrag.json describes the head training; keep the adapter's training record beside it
+.venv/bin/python - "$out/verifrag.json" runs/default-model-stages/sft-iface-more/verifrag.json <<'PY'
+import json, sys
+config, adapter = (json.load(open(path)) for path in sys.argv[1:])
+config["provenance"]["sft"] = adapter["provenance"]["sft"]
+open(sys.argv[1], "w").write(json.dumps(config, indent=1) + "\n")
+PY
 echo "train_default: the checkpoint is in $out ($(du -sh $out | cut -f1)); evaluate it with" \
      "verifrag eval --problems $benchmarks/dataset_spec-to-rtl --checkpoint $out --decoder ntp --temperature 0"
