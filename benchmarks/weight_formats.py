@@ -22,6 +22,7 @@ import torch
 from verifrag.evaluation.problems import load_problems
 from verifrag.evaluation.speed import machine_description
 from verifrag.model.engine import Engine
+from verifrag.model.projections import fbgemm_half_available
 from verifrag.model.prompting import module_prompt
 from verifrag.model.sampling import DecodeConfig
 
@@ -94,8 +95,10 @@ def main() -> int:
         "",
         f"{len(prompts)} prompts (the first spec-to-rtl problems in the chat template), {args.max_new_tokens} new "
         f"tokens, greedy, {args.repeats} interleaved repeats, torch {torch.__version__} with "
-        f"{torch.get_num_threads()} thread(s). float16, int8 and int4 keep the float32 model for passes over "
-        "several rows (prompts, candidate trees), with their weights rounded to the same values.",
+        f"{torch.get_num_threads()} thread(s). float16 runs every pass on fbgemm's float16 kernel "
+        f"({'present' if fbgemm_half_available() else 'absent here'}; where it is absent, passes over several "
+        "rows run the float32 model with its weights rounded to the same values); int8 runs every pass on its "
+        "int8 kernel; int4 keeps the float32 model, rounded to the 4-bit values, for passes over several rows.",
         "",
         *rows,
         "",

@@ -248,6 +248,8 @@ def machine_description() -> str:
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} cores, {device}; torch {torch.__version__} with {torch.get_num_threads()} "
+    # the vector units decide which kernels run (fbgemm's float16 needs AVX2, oneDNN's bfloat16 AVX-512)
+    isa = torch.backends.cpu.get_cpu_capability()
+    return (f"{cpu} ({isa}), {os.cpu_count()} cores, {device}; torch {torch.__version__} with {torch.get_num_threads()} "
             f"threads, transformers {transformers.__version__}; Python {platform.python_version()}; "
             f"load average at start {load:.1f}")

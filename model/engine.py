@@ -48,12 +48,16 @@ class Engine:
         dtype: str = "auto",
         tree_nodes: int | None = None,
         runtime: str = "auto",
+        decode_only: bool = False,
     ) -> "Engine":
         """Load `checkpoint` (default: the bundled one). `tree_nodes` rebuilds the candidate tree with
         that many nodes from the checkpoint's measured head acceptance. `runtime` "auto" runs the lean
         forward on a CPU where the family is supported, transformers' forward elsewhere; `dtype` "auto"
         is float16 weights on a CPU (see `_weight_format`), and int8 and int4 exist only in the lean
-        runtime. On a CPU the decode thread count is then chosen by timing (`model/threads.py`)."""
+        runtime. On a CPU the decode thread count is then chosen by timing (`model/threads.py`).
+        `decode_only`: the caller decodes through the engine's decoders and never runs `lm.model`
+        itself (the language server, `verifrag generate`); where the lean runtime holds its own copy of
+        every layer weight, the transformers model's copies are freed (425 MB for SmolLM2-135M)."""
         if runtime not in RUNTIMES:
             raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         ckpt = load_checkpoint(checkpoint if checkpoint is not None else DEFAULT_CHECKPOINT)
@@ -88,7 +92,7 @@ class Engine:
         tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
-        lm.lean = _lean_forward(lm, runtime, weight_format, low_rank, chosen=dtype != "auto")
+        lm.lean = _lean_forward(lm, runtime, weight_format, low_rank, chosen=dtype != "auto", free_model_weights=decode_only)
         _return_freed_heap()
         if threads:
             pick_threads(_one_token_step(lm), threads)
@@ -139,11 +143,10 @@ def _one_token_step(lm: LanguageModel) -> Callable[[], None]:
 
 def _weight_format(dtype: str, device: torch.device) -> tuple[str, torch.dtype]:
     """The lean runtime's weight format and the dtype the model loads in, for a `--dtype` choice.
-    On a CPU, float16 means float16 weights for one-token steps over a float32 model (the CPU has no
-    float16 arithmetic to run a whole model in), and it is what "auto" picks there: twice float32's
-    speed, and the same greedy module as float32 on 139 of 156 VerilogEval problems
-    (benchmarks/weight_formats.md, default_model.md). int8 runs on bfloat16 activations, int4 on
-    bfloat16 activations over a float32 model."""
+    On a CPU, float16 means float16 weights over a float32 model (activations and sums stay float32:
+    the CPU has no float16 arithmetic), and it is what "auto" picks there: 2-2.5x float32's next-token
+    speed with the same greedy output on 10 of 10 prompts (benchmarks/weight_formats.md). int8 runs
+    on bfloat16 activations, int4 on bfloat16 activations over a float32 model."""
     if dtype == "int8":
         return "int8", torch.bfloat16
     if dtype == "int4":
@@ -153,7 +156,8 @@ def _weight_format(dtype: str, device: torch.device) -> tuple[str, torch.dtype]:
     return "dense", pick_dtype(dtype, device)
 
 
-def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, low_rank: LowRank, chosen: bool) -> LeanForward | None:
+def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, low_rank: LowRank, chosen: bool,
+                  free_model_weights: bool) -> LeanForward | None:
     """The lean forward for `lm` when `runtime` asks for it (or "auto" on a CPU finds it supported).
     `chosen`: the weight format was asked for, not picked by dtype "auto", which falls back to
     transformers' forward over dense float32 where the lean runtime cannot run."""
@@ -170,7 +174,7 @@ def _lean_forward(lm: LanguageModel, runtime: str, weight_format: str, low_rank:
     if reason is not None:
         raise UserError(f"the lean runtime cannot run this model: {reason}")
     try:
-        return LeanForward(lm.model, weight_format, low_rank)
+        return LeanForward(lm.model, weight_format, low_rank, free_model_weights)
     except ValueError as exc:  # a shape the format cannot pack (int4 groups of 32 inputs, say)
         raise UserError(f"{weight_format} weights cannot hold this model: {exc}") from exc
 

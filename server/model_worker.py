@@ -118,7 +118,7 @@ class ModelWorker:
         try:
             from verifrag.model.engine import Engine
 
-            engine = Engine.load(checkpoint, device=device, dtype=dtype)
+            engine = Engine.load(checkpoint, device=device, dtype=dtype, decode_only=True)
         except UserError as exc:
             self._fail(key, str(exc))
             return

@@ -14,7 +14,9 @@ from verifrag.model.kv_cache import compact
 from verifrag.model.lean import LeanForward, unsupported_reason
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
-from verifrag.model.projections import HalfProjection, Int4Projection, Int8Projection
+from verifrag.model import projections
+from verifrag.model.projections import (HalfProjection, Int4Projection, Int8Projection, PackedHalfProjection,
+                                         fbgemm_half_available)
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
@@ -94,8 +96,11 @@ def test_logits_equal_transformers_in_every_pass(kind):
 
 
 @pytest.mark.parametrize("kind", ["llama", "qwen2", "mistral"])
-@pytest.mark.parametrize("weights", ["dense", "float16", "int8", "int4"])
-def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights):
+@pytest.mark.parametrize("weights", ["dense", "float16", "float16 without fbgemm", "int8", "int4"])
+def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights, monkeypatch):
+    if weights == "float16 without fbgemm":  # torch's own float16 kernel, as on ARM
+        monkeypatch.setattr(projections, "_FBGEMM_HALF", False)
+        weights = "float16"
     lm, heads = tiny_lm(kind, seed=4, runtime="lean", weights=weights)
     rng = random.Random(kind + weights)
     config = DecodeConfig(max_new_tokens=40, snap_fragments=False, stop_at_endmodule=False)
@@ -174,6 +179,26 @@ def test_low_precision_rows_agree_with_one_row_steps_and_with_the_float_weights(
     assert (rows - exact).abs().max() < (0.01 if kind == "float16" else 0.1) * exact.abs().max()
 
 
+@pytest.mark.skipif(not fbgemm_half_available(), reason="fbgemm's float16 kernel needs x86 with AVX2")
+def test_packed_float16_rows_are_one_row_steps_and_multiply_by_the_float16_weights():
+    """fbgemm's kernel computes each row alone (a tree pass verifies exactly what a step produces), in
+    float32 on the float16 values of the weights, and leaves the model's own weights alone."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(96, 40, bias=True)
+    other = torch.nn.Linear(96, 24, bias=False)
+    original = torch.cat([linear.weight, other.weight]).detach().clone()
+    fused = PackedHalfProjection([linear, other])
+    assert torch.equal(torch.cat([linear.weight, other.weight]), original)
+    x = torch.randn(17, 96)
+    rows = torch.cat(fused(x), dim=-1)
+    assert rows.dtype == torch.float32 and rows.shape == (17, 64)
+    singles = torch.cat([torch.cat(fused(x[i : i + 1]), dim=-1) for i in range(17)])
+    assert torch.equal(rows, singles)
+    exact = x @ original.half().float().T + torch.cat([linear.bias.detach(), torch.zeros(24)])
+    assert (rows - exact).abs().max() < 1e-5 * exact.abs().max()
+    assert (rows - exact).abs().max() < (x @ original.T - exact).abs().max() + 1e-5  # rounding, not noise
+
+
 def test_int4_keeps_a_lora_adapter_apart_and_finds_a_4_bit_base_grid_again():
     """A base already on a 4-bit grid (as weights from a Q4_1 file are) is recovered exactly, and the
     adapter's delta is kept in float32 beside it, not requantised away."""
@@ -245,15 +270,32 @@ def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp
     checkpoint = build_tiny_checkpoint(tmp_path)
     auto = Engine.load(checkpoint, device="cpu")
     assert auto.lm.lean is not None and auto.lm.lean.weight_format == "float16" and auto.lm.dtype == torch.float32
-    weight = auto.lm.model.model.layers[0].mlp.down_proj.weight
-    assert torch.equal(weight, weight.half().float())  # every path multiplies by the float16 values
-    assert auto.decoder("auto").name == "ntp"  # one-token steps run the compact copy: tree passes do not pay
-    assert Engine.load(checkpoint, device="cpu", dtype="float32").decoder("auto").name == "medusa"
+    mlp = auto.lm.model.model.layers[0].mlp
+    x = torch.randn(3, mlp.down_proj.in_features)
+    rounded = x @ mlp.down_proj.weight.detach().half().float().T  # every path multiplies by the float16 values
+    assert (auto.lm.lean.layers[0].down(x)[0] - rounded).abs().max() < 1e-4 * rounded.abs().max()
     plain = Engine.load(checkpoint, device="cpu", runtime="transformers")  # auto: no lean, so dense float32
-    assert plain.lm.lean is None
-    assert not torch.equal(plain.lm.model.model.layers[0].mlp.down_proj.weight, weight)
+    assert plain.lm.lean is None and plain.lm.dtype == torch.float32
     with pytest.raises(UserError, match="lean runtime"):
         Engine.load(checkpoint, device="cpu", dtype="float16", runtime="transformers")
+
+
+@pytest.mark.skipif(not fbgemm_half_available(), reason="only fbgemm's float16 kernel keeps its own weight copy")
+def test_a_decode_only_engine_frees_the_layer_weights_and_decodes_the_same(tmp_path):
+    from tests.test_server_support import build_tiny_checkpoint
+    from verifrag.model.engine import Engine
+
+    checkpoint = build_tiny_checkpoint(tmp_path)
+    config = DecodeConfig(max_new_tokens=24, snap_fragments=False, stop_at_endmodule=False)
+    full = Engine.load(checkpoint, device="cpu")
+    lean = Engine.load(checkpoint, device="cpu", decode_only=True)
+    assert full.lm.model.model.layers[0].mlp.down_proj.weight.numel() > 0
+    assert all(m.weight.numel() == 0 for m in lean.lm.model.model.layers.modules() if isinstance(m, torch.nn.Linear))
+    assert lean.lm.model.get_input_embeddings().weight.numel() > 0  # the lean forward reads the embedding
+    for decoder in ("ntp", "medusa"):
+        assert lean.generate("module m(input a);", decoder, config).token_ids == full.generate("module m(input a);", decoder, config).token_ids
+    float32 = Engine.load(checkpoint, device="cpu", dtype="float32", decode_only=True)  # reads the model's own
+    assert float32.lm.model.model.layers[0].mlp.down_proj.weight.numel() > 0
 
 
 @pytest.mark.slow

@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from verifrag.model.sampling import DecodeConfig
     from verifrag.model.stopping import NAMED_RULES
 
-    engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes)
+    engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes,
+                         decode_only=True)
     config = DecodeConfig(
         max_new_tokens=args.max_new_tokens,
         sampling=args.temperature > 0,
