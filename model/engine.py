@@ -34,6 +34,12 @@ from verifrag.model.tree import CandidateTree, default_paths
 RUNTIMES = ("auto", "lean", "transformers")
 
 
+# Candidate tree size on a CPU. With fbgemm's float16 kernel a pass over 4 nodes cost about 1.8x a
+# one-token step and over 16 nodes 4x; with the sixth session's heads Medusa ran at 1.1-1.2x next-token
+# with 4 nodes and 0.7x with 16 (benchmarks/decode_speed.md). A GPU keeps the checkpoint's tree.
+CPU_TREE_NODES = 4
+
+
 @dataclass
 class Engine:
     lm: LanguageModel
@@ -55,6 +61,7 @@ class Engine:
         forward on a CPU where the family is supported, transformers' forward elsewhere; `dtype` "auto"
         is float16 weights on a CPU (see `_weight_format`), and int8 and int4 exist only in the lean
         runtime. On a CPU the decode thread count is then chosen by timing (`model/threads.py`).
+        On a CPU the candidate tree has `CPU_TREE_NODES` nodes unless `tree_nodes` says otherwise.
         `decode_only`: the caller decodes through the engine's decoders and never runs `lm.model`
         itself (the language server, `verifrag generate`); where the lean runtime holds its own copy of
         every layer weight, the transformers model's copies are freed (425 MB for SmolLM2-135M)."""
@@ -84,6 +91,8 @@ class Engine:
             model, low_rank = _merge_adapter(model, ckpt.adapter_dir)
         parameters = next(model.parameters())
         heads = ckpt.heads.to(parameters.device, parameters.dtype)  # in place: ckpt.heads is moved too
+        if tree_nodes is None and torch_device.type == "cpu":
+            tree_nodes = CPU_TREE_NODES
         paths = (
             default_paths(heads.num_heads, tree_nodes, ckpt.config.head_acceptance)
             if tree_nodes is not None
@@ -99,12 +108,13 @@ class Engine:
         return cls(lm, ckpt, tree)
 
     def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
-        """`name` "auto" is next-token where one-token steps run a compact weight copy (the CPU's
-        float16, int8 and int4 formats), since a tree pass there runs the float32 model and costs 3-5x
-        a step (Medusa measured 0.60x next-token, benchmarks/decode_speed.md); Medusa elsewhere."""
+        """`name` "auto" is Medusa, except next-token where one-token steps run a compact weight copy
+        whose passes over several rows are slow (int8, int4, and float16 without fbgemm: a tree pass
+        there cost 3-5x a step and Medusa ran at 0.60x next-token, benchmarks/decode_speed.md)."""
         if name == "auto":
-            compact = self.lm.lean is not None and self.lm.lean.weight_format != "dense"
-            name = "ntp" if compact else "medusa"
+            lean = self.lm.lean
+            slow_trees = lean is not None and lean.weight_format != "dense" and not lean.cheap_tree_passes
+            name = "ntp" if slow_trees else "medusa"
         if name == "ntp":
             return NextTokenDecoder(self.lm)
         if name == "medusa":

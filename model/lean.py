@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-from verifrag.model.projections import LowRank, Projection, holds_own_copy, projection
+from verifrag.model.projections import LowRank, PackedHalfProjection, Projection, holds_own_copy, projection
 from verifrag.model.static_cache import StaticKVCache
 
 FAMILIES = ("llama", "qwen2", "mistral")
@@ -115,6 +115,13 @@ class LeanForward:
                 _discard_pages(linear.weight)
                 linear.weight = torch.nn.Parameter(linear.weight.new_empty(0), requires_grad=False)
         return built
+
+    @property
+    def cheap_tree_passes(self) -> bool:
+        """Whether a pass over several rows runs the same kernel as a one-token step at little more
+        cost (fbgemm's float16), rather than the float32 model or a kernel that slows with rows."""
+        return all(isinstance(p, PackedHalfProjection)
+                   for layer in self.layers for p in (layer.qkv, layer.out, layer.gate_up, layer.down))
 
     def new_cache(self, capacity: int) -> StaticKVCache:
         return StaticKVCache(len(self.layers), self.num_kv_heads, self.head_dim, capacity, self.dtype, self.device)

@@ -276,6 +276,11 @@ def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp
     assert (auto.lm.lean.layers[0].down(x)[0] - rounded).abs().max() < 1e-4 * rounded.abs().max()
     plain = Engine.load(checkpoint, device="cpu", runtime="transformers")  # auto: no lean, so dense float32
     assert plain.lm.lean is None and plain.lm.dtype == torch.float32
+    # decoder "auto": Medusa unless tree passes run a slower path than one-token steps
+    assert auto.decoder("auto").name == ("medusa" if fbgemm_half_available() else "ntp")
+    assert Engine.load(checkpoint, device="cpu", dtype="int8").decoder("auto").name == "ntp"
+    assert plain.decoder("auto").name == "medusa"
+    assert auto.tree.num_nodes == 4 and Engine.load(checkpoint, device="cpu", tree_nodes=9).tree.num_nodes == 9
     with pytest.raises(UserError, match="lean runtime"):
         Engine.load(checkpoint, device="cpu", dtype="float16", runtime="transformers")
 
