@@ -101,7 +101,8 @@ class Engine:
         tree = CandidateTree.from_paths(paths, heads.num_heads)  # refuses paths deeper than the heads
         banned = [] if ckpt.config.frag_trained else [frag_id]
         lm = LanguageModel(model.eval(), tokenizer, banned_ids=banned, frag_token_id=frag_id)
-        lm.lean = _lean_forward(lm, runtime, weight_format, low_rank, chosen=dtype != "auto", free_model_weights=decode_only)
+        lm.lean = _lean_forward(lm, runtime, weight_format, low_rank, chosen=dtype != "auto",
+                                free_model_weights=decode_only)
         _return_freed_heap()
         if threads:
             pick_threads(_one_token_step(lm), threads)

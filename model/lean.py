@@ -111,7 +111,8 @@ class LeanForward:
             projection([mlp.down_proj], fmt, low_rank),
         )
         if free_model_weights and all(holds_own_copy(p) for p in (built.qkv, built.out, built.gate_up, built.down)):
-            for linear in (attn.q_proj, attn.k_proj, attn.v_proj, attn.o_proj, mlp.gate_proj, mlp.up_proj, mlp.down_proj):
+            for linear in (attn.q_proj, attn.k_proj, attn.v_proj, attn.o_proj,
+                           mlp.gate_proj, mlp.up_proj, mlp.down_proj):
                 _discard_pages(linear.weight)
                 linear.weight = torch.nn.Parameter(linear.weight.new_empty(0), requires_grad=False)
         return built

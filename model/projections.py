@@ -11,6 +11,7 @@ fastest in float32: fbgemm's float16 kernel widens the weights to float32 as it 
 
 from __future__ import annotations
 
+import functools
 from typing import Mapping, Protocol, Sequence
 
 import torch
@@ -90,19 +91,15 @@ class PackedBFloat16Projection:
         return tuple(torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "") for weight, bias in self._parts)
 
 
+@functools.cache
 def fbgemm_half_available() -> bool:
-    """Whether this torch build and CPU run fbgemm's float16-weight linear (x86 with AVX2 or newer)."""
-    global _FBGEMM_HALF
-    if _FBGEMM_HALF is None:
-        try:
-            packed = torch.ops.quantized.linear_prepack_fp16(torch.ones(2, 2), None)
-            _FBGEMM_HALF = bool(torch.ops.quantized.linear_dynamic_fp16(torch.ones(1, 2), packed).eq(2).all())
-        except (RuntimeError, AttributeError, NotImplementedError):
-            _FBGEMM_HALF = False
-    return _FBGEMM_HALF
-
-
-_FBGEMM_HALF: bool | None = None
+    """Whether this torch build and CPU run fbgemm's float16-weight linear (x86 with AVX2 or newer),
+    tried once on a 2x2 matrix."""
+    try:
+        packed = torch.ops.quantized.linear_prepack_fp16(torch.ones(2, 2), None)
+        return bool(torch.ops.quantized.linear_dynamic_fp16(torch.ones(1, 2), packed).eq(2).all())
+    except (RuntimeError, AttributeError, NotImplementedError):
+        return False
 
 
 class PackedHalfProjection:
@@ -123,12 +120,13 @@ class PackedHalfProjection:
 
 
 class HalfProjection:
-    """Where fbgemm is missing (ARM, x86 without AVX2): weights rounded to float16 values, kept twice: fused into one float16 matrix for one-token
-    steps (torch's float16 matrix-vector kernel reads half the bytes and accumulates in float32), and
-    as the model's own float32 tensors, rounded in place, for passes over several rows. Those round
-    their inputs and outputs to float16 as well, so both paths compute round16(sum(round16(x) * w))
-    and differ only in summation order, as float32's matrix-vector and matrix-matrix kernels do: a
-    tree pass then verifies exactly what a one-token step would have produced."""
+    """Where fbgemm is missing (ARM, x86 without AVX2): weights rounded to float16 values, kept
+    twice: fused into one float16 matrix for one-token steps (torch's float16 matrix-vector kernel
+    reads half the bytes and accumulates in float32), and as the model's own float32 tensors, rounded
+    in place, for passes over several rows. Those round their inputs and outputs to float16 as well,
+    so both paths compute round16(sum(round16(x) * w)) and differ only in summation order, as
+    float32's matrix-vector and matrix-matrix kernels do: a tree pass then verifies exactly what a
+    one-token step would have produced."""
 
     def __init__(self, parts: Sequence[torch.nn.Linear]) -> None:
         with torch.no_grad():

@@ -99,7 +99,7 @@ def test_logits_equal_transformers_in_every_pass(kind):
 @pytest.mark.parametrize("weights", ["dense", "float16", "float16 without fbgemm", "int8", "int4"])
 def test_greedy_medusa_equals_next_token_under_the_lean_runtime(kind, weights, monkeypatch):
     if weights == "float16 without fbgemm":  # torch's own float16 kernel, as on ARM
-        monkeypatch.setattr(projections, "_FBGEMM_HALF", False)
+        monkeypatch.setattr(projections, "fbgemm_half_available", lambda: False)
         weights = "float16"
     lm, heads = tiny_lm(kind, seed=4, runtime="lean", weights=weights)
     rng = random.Random(kind + weights)
@@ -298,7 +298,8 @@ def test_a_decode_only_engine_frees_the_layer_weights_and_decodes_the_same(tmp_p
     assert all(m.weight.numel() == 0 for m in lean.lm.model.model.layers.modules() if isinstance(m, torch.nn.Linear))
     assert lean.lm.model.get_input_embeddings().weight.numel() > 0  # the lean forward reads the embedding
     for decoder in ("ntp", "medusa"):
-        assert lean.generate("module m(input a);", decoder, config).token_ids == full.generate("module m(input a);", decoder, config).token_ids
+        prompt = "module m(input a);"
+        assert lean.generate(prompt, decoder, config).token_ids == full.generate(prompt, decoder, config).token_ids
     float32 = Engine.load(checkpoint, device="cpu", dtype="float32", decode_only=True)  # reads the model's own
     assert float32.lm.model.model.layers[0].mlp.down_proj.weight.numel() > 0
 
