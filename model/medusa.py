@@ -10,11 +10,14 @@ same pass supplies the next step's logits and hidden state, so no extra forward 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from verifrag.model.decode_run import DecodeRun
 from verifrag.model.heads import MedusaHeads
 from verifrag.model.kv_cache import Cache, compact
+from verifrag.model.projections import rows_product
 from verifrag.model.results import DecodeResult, DecodeStats
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig, accept_drafts, choose_token
@@ -35,18 +38,18 @@ class MedusaDecoder:
         self._head_index, self._rank_index = (t.to(device) for t in tree.head_and_rank)
         self._ancestors = tree.ancestor_mask.to(device)
         self._children = child_indices(tree.parents, device)
-        self._candidates, self._candidate_weight = self._draft_vocabulary()
+        self._candidates, self._candidate_logits = self._draft_vocabulary()
 
-    def _draft_vocabulary(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """The heads' candidate ids (banned ids removed) and the LM-head rows for them, or (None, None)
-        when the heads draft over the whole vocabulary."""
+    def _draft_vocabulary(self) -> tuple[torch.Tensor | None, Callable[[torch.Tensor], torch.Tensor] | None]:
+        """The heads' candidate ids (banned ids removed) and the product with the LM-head rows for
+        them, or (None, None) when the heads draft over the whole vocabulary."""
         candidates = self.heads.candidate_ids
         if candidates is None or self.heads.own_projection:
             return None, None
         keep = ~torch.isin(candidates, torch.tensor(self.lm.banned_ids, dtype=torch.long, device=candidates.device))
         candidates = candidates[keep].to(self.lm.device)
         weight = self.lm.model.get_output_embeddings().weight
-        return candidates, weight.index_select(0, candidates).detach().clone()
+        return candidates, rows_product(weight.index_select(0, candidates).detach().clone())
 
     @torch.inference_mode()
     def draft(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -55,7 +58,7 @@ class MedusaDecoder:
             logits = self.heads(hidden[None], self.lm.model.get_output_embeddings())[:, 0].float()
             top = self.lm.mask_banned(logits).topk(self.tree.top_k, dim=-1).indices
         else:
-            logits = self.heads.head_states(hidden[None])[:, 0] @ self._candidate_weight.T
+            logits = self._candidate_logits(self.heads.head_states(hidden[None])[:, 0])
             top = self._candidates[logits.topk(min(self.tree.top_k, logits.shape[-1]), dim=-1).indices]
         return top[self._head_index, self._rank_index]
 

@@ -12,7 +12,7 @@ fastest in float32: fbgemm's float16 kernel widens the weights to float32 as it 
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -117,6 +117,16 @@ class PackedHalfProjection:
 
     def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return _split(torch.ops.quantized.linear_dynamic_fp16(x, self._packed), self._sizes)
+
+
+def rows_product(weight: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """x -> x @ weight.T, on fbgemm's float16 kernel for a float32 weight on a CPU that runs it: a
+    Medusa draft over the default heads' 10,859 candidate rows took 1.1 ms there against 5.5 ms in
+    float32. Drafts only choose what verification tries, so the rounding cannot change any output."""
+    if weight.device.type == "cpu" and weight.dtype == torch.float32 and fbgemm_half_available():
+        packed = torch.ops.quantized.linear_prepack_fp16(weight.contiguous(), None)
+        return lambda x: torch.ops.quantized.linear_dynamic_fp16(x, packed)
+    return lambda x: x @ weight.T
 
 
 class HalfProjection:

@@ -16,7 +16,7 @@ from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
 from verifrag.model import projections
 from verifrag.model.projections import (HalfProjection, Int4Projection, Int8Projection, PackedHalfProjection,
-                                         fbgemm_half_available)
+                                         fbgemm_half_available, rows_product)
 from verifrag.model.runtime import LanguageModel
 from verifrag.model.sampling import DecodeConfig
 from verifrag.model.tree import CandidateTree, default_paths
@@ -197,6 +197,15 @@ def test_packed_float16_rows_are_one_row_steps_and_multiply_by_the_float16_weigh
     exact = x @ original.half().float().T + torch.cat([linear.bias.detach(), torch.zeros(24)])
     assert (rows - exact).abs().max() < 1e-5 * exact.abs().max()
     assert (rows - exact).abs().max() < (x @ original.T - exact).abs().max() + 1e-5  # rounding, not noise
+
+
+def test_rows_product_multiplies_by_the_float16_rows_where_fbgemm_runs():
+    torch.manual_seed(2)
+    weight, x = torch.randn(300, 48), torch.randn(4, 48)
+    product = rows_product(weight)(x)
+    rounded = weight.half().float() if fbgemm_half_available() else weight
+    assert (product - x @ rounded.T).abs().max() < 1e-5 * (x @ rounded.T).abs().max()
+    assert torch.equal(rows_product(weight.double())(x.double()), x.double() @ weight.double().T)
 
 
 def test_int4_keeps_a_lora_adapter_apart_and_finds_a_4_bit_base_grid_again():
