@@ -18,6 +18,17 @@ from verifrag.training.sft.examples import (ANSWER_END, Example, Pair, iterate_s
                                             pair_example, read_pairs)
 from verifrag.training.sft.trainer import SFTConfig, SFTTrainer
 
+@pytest.fixture(autouse=True)
+def fresh_accelerate_state():
+    """accelerate keeps one process-wide state whose mixed precision cannot change once set; a CLI run is
+    one process, these tests are many runs in one."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
 MODULE = "module and_gate (\n    input a,\n    input b,\n    output y\n);\n    assign y = a & b;\nendmodule"
 
 
@@ -81,21 +92,23 @@ def _config(root: Path, data: Path, ckpt: Path, **overrides) -> SFTConfig:
     return SFTConfig(**settings)
 
 
-def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_adapter(tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_adapter(tmp_path, precision):
     torch.set_num_threads(1)
     data = _pairs_file(tmp_path / "data" / "problems.jsonl")
     ckpt = tiny_checkpoint(tmp_path / "tiny")
-    whole = SFTTrainer(_config(tmp_path / "whole", data, ckpt)).run()
+    whole = SFTTrainer(_config(tmp_path / "whole", data, ckpt, precision=precision)).run()
     cut = tmp_path / "cut"
-    SFTTrainer(_config(cut, data, ckpt, max_minutes=1e-9)).run()  # stops after its first step
+    SFTTrainer(_config(cut, data, ckpt, max_minutes=1e-9, precision=precision)).run()  # stops after one step
     first = json.loads((cut / "verifrag.json").read_text())["provenance"]["sft"]
     assert first["steps"] == 1 and first["finished"] is False
     with pytest.raises(UserError, match="--resume"):
-        SFTTrainer(_config(cut, data, ckpt))
-    SFTTrainer(_config(cut, data, ckpt, resume=True)).run()
+        SFTTrainer(_config(cut, data, ckpt, precision=precision))
+    SFTTrainer(_config(cut, data, ckpt, resume=True, precision=precision)).run()
     done = json.loads((cut / "verifrag.json").read_text())["provenance"]["sft"]
     reference = json.loads((whole / "verifrag.json").read_text())["provenance"]["sft"]
     assert done["finished"] and done["steps"] == reference["steps"] > 1
+    assert done["precision"] == reference["precision"] == precision
     a = load_file(whole / "adapter" / "adapter_model.safetensors")
     b = load_file(cut / "adapter" / "adapter_model.safetensors")
     assert a.keys() == b.keys()
@@ -165,3 +178,36 @@ def test_bad_raw_corpus_and_pairs_files_are_one_line_errors(tmp_path):
     (tmp_path / "bytes.jsonl").write_bytes(b'{"prompt": "\xff", "answer": "module m; endmodule"}\n')
     with pytest.raises(UserError, match="not UTF-8"):
         read_pairs(tmp_path / "bytes.jsonl")
+
+
+def test_raw_windows_take_a_seeded_sample_of_the_raw_code(tmp_path):
+    from verifrag.training.sft.trainer import _build_data
+
+    lines = [json.dumps({"text": f"module m{i} (input a, output y);\n" + "  assign y = a;\n" * 40 + "endmodule\n"})
+             for i in range(6)]
+    (tmp_path / "raw.jsonl").write_text("\n".join(lines) + "\n")
+    tokenizer = smollm_tokenizer()
+
+    def windows(limit: int, seed: int = 0) -> list[tuple[int, ...]]:
+        config = SFTConfig(output_dir="x", raw=[str(tmp_path / "raw.jsonl")], seq_len=64, raw_windows=limit, seed=seed)
+        data = _build_data(config, tokenizer)
+        assert data.stats["raw_windows"] == sum(len(b) for b in data.train_batches)
+        return sorted(e.input_ids for b in data.train_batches for e in b)
+
+    every = windows(0)
+    sample = windows(5)
+    assert len(every) > 5 and len(sample) == 5 and set(sample) <= set(every)
+    assert windows(5) == sample and windows(5, seed=1) != sample
+    assert windows(len(every) + 3) == every
+
+
+def test_precision_auto_is_bfloat16_only_where_the_hardware_has_it(monkeypatch):
+    from verifrag.training import precision
+
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
+    assert precision.training_precision("auto") == "fp32"
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
+    assert precision.training_precision("auto") == "bf16"
+    assert precision.training_precision("fp32") == "fp32"
+    with pytest.raises(UserError, match="unknown precision"):
+        precision.training_precision("fp8")

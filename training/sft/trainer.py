@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from verifrag.errors import UserError
 from verifrag.model.base import load_base
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
+from verifrag.training.precision import training_precision
 from verifrag.training.schedule import warmup_cosine
 from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs, read_raw_records)
@@ -50,6 +52,8 @@ class SFTConfig:
     seq_len: int = 512
     heldout_fraction: float = 0.05
     interface_prompts: bool = False  # list each answer's ports in its prompt (see sft/interface.py)
+    raw_windows: int = 0  # at most this many raw-code windows, a seeded sample (0: all of them)
+    precision: str = "auto"  # "fp32", "bf16" (autocast; weights and optimizer stay float32) or "auto"
     max_minutes: float = 0.0  # 0: no time budget
     save_minutes: float = 5.0
     seed: int = 0
@@ -82,11 +86,12 @@ def _build_data(config: SFTConfig, tokenizer: Any) -> _Data:
                 stats["pairs"] += 1
                 key = f"{pair.source} ({pair.license})"
                 stats["sources"][key] = stats["sources"].get(key, 0) + 1
-    for path in config.raw:
-        for record in read_raw_records(path):
-            windows = raw_examples(record["text"], tokenizer, config.seq_len)
-            train.extend(windows)
-            stats["raw_windows"] += len(windows)
+    windows = [window for path in config.raw for record in read_raw_records(path)
+               for window in raw_examples(record["text"], tokenizer, config.seq_len)]
+    if 0 < config.raw_windows < len(windows):
+        windows = random.Random(config.seed).sample(windows, config.raw_windows)
+    train.extend(windows)
+    stats["raw_windows"] = len(windows)
     if not train:
         raise UserError("no training examples: give --pairs and/or --raw files with usable records")
     stats["train_examples"] = len(train)
@@ -125,7 +130,8 @@ class SFTTrainer:
             raise UserError(f"--resume: no saved training state in {self.output / STATE_DIR}")
         if not config.resume and state.is_file():
             raise UserError(f"{self.output} holds a run already: add --resume to continue it, or choose another --out")
-        self.accelerator = Accelerator()
+        self.precision = training_precision(config.precision)
+        self.accelerator = Accelerator(mixed_precision="bf16" if self.precision == "bf16" else "no")
         set_seed(config.seed)
 
     def run(self) -> Path:
@@ -250,6 +256,7 @@ class SFTTrainer:
             "command": self.config.command, "settings": asdict(self.config), "data": data.stats,
             "steps": step, "planned_steps": total, "tokens_seen": tokens, "cpu_seconds_wall": round(seconds, 1),
             "tokens_per_s": round(tokens / max(1e-9, seconds), 1), "processes": self.accelerator.num_processes,
+            "precision": self.precision,
             "device": str(self.accelerator.device),
             "first_loss": losses[0] if losses else None,
             "last_100_mean_loss": round(sum(losses[-100:]) / len(losses[-100:]), 4) if losses else None,
