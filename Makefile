@@ -1,7 +1,7 @@
 # The two set-up commands of the README, and the pieces they are made of. Everything runs in the
 # project's own virtual environment, .venv/ (made by scripts/install.sh); `source .venv/bin/activate`
 # puts `verifrag` on your PATH.
-SPEC := A 4-bit binary counter with ports clk, reset (active-high, synchronous) and q (4 bits), counting up on each rising clock edge.
+SPEC := scripts/quickstart/spec.txt
 VENV := .venv/bin
 # The two test suites; overridable so tests/test_makefile.py can check how `make test` combines them.
 PYTEST := $(VENV)/python -m pytest
@@ -17,8 +17,8 @@ install:
 # pyslang and compiles with iverilog.
 quickstart: install
 	@mkdir -p runs
-	$(VENV)/verifrag generate --spec '$(SPEC)' --decoder medusa --json > runs/quickstart.json
-	@$(VENV)/python scripts/quickstart_report.py runs/quickstart.json
+	$(VENV)/verifrag generate --spec-file $(SPEC) --decoder medusa --json > runs/quickstart.json
+	@$(VENV)/python scripts/quickstart/report.py runs/quickstart.json
 
 # Install test needs, then run the whole suite (Python tests and the VS Code extension build + tests).
 test:
