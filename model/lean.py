@@ -153,8 +153,8 @@ class LeanForward:
     @staticmethod
     def _rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
         """Rotary embedding, x * cos + rotate_half(x) * sin. rotate_half(x) is (-x2, x1): x rolled by
-        half a head, with the first half's sign folded into the sin table, so two ops replace five
-        (measured 14 against 35 microseconds a call; a one-token step makes 60 calls)."""
+        half a head, with the first half's sign folded into the sin table, which spares the negation
+        and the concatenation (measured 14 against 35 microseconds a call; a step makes 60 calls)."""
         return torch.addcmul(x * cos, x.roll(x.shape[-1] // 2, -1), signed_sin)
 
     @torch.inference_mode()
