@@ -13,8 +13,8 @@ install:
 	bash scripts/install.sh
 
 # Install everything, run the main job on the default model (a module from a description), and end with
-# one line that says whether set-up worked: tokens generated, the speed, and whether the module parses with
-# pyslang and compiles with iverilog.
+# one line that says whether set-up worked: tokens generated, the speed, and how far the module gets
+# (parses with pyslang, compiles with iverilog, behaves like scripts/quickstart/reference.v).
 quickstart: install
 	@mkdir -p runs
 	$(VENV)/verifrag generate --spec-file $(SPEC) --decoder medusa --json > runs/quickstart.json
