@@ -18,6 +18,7 @@ from verifrag.training.sft.examples import (ANSWER_END, Example, Pair, iterate_s
                                             pair_example, read_pairs)
 from verifrag.training.sft.trainer import SFTConfig, SFTTrainer
 
+
 @pytest.fixture(autouse=True)
 def fresh_accelerate_state():
     """accelerate keeps one process-wide state whose mixed precision cannot change once set; a CLI run is
