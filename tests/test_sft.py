@@ -19,17 +19,6 @@ from verifrag.training.sft.examples import (ANSWER_END, Example, Pair, iterate_s
 from verifrag.training.sft.trainer import SFTConfig, SFTTrainer
 
 
-@pytest.fixture(autouse=True)
-def fresh_accelerate_state():
-    """accelerate keeps one process-wide state whose mixed precision cannot change once set; a CLI run is
-    one process, these tests are many runs in one."""
-    from accelerate.state import AcceleratorState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-
-
 MODULE = "module and_gate (\n    input a,\n    input b,\n    output y\n);\n    assign y = a & b;\nendmodule"
 
 
@@ -93,23 +82,23 @@ def _config(root: Path, data: Path, ckpt: Path, **overrides) -> SFTConfig:
     return SFTConfig(**settings)
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["no", "bf16"])
 def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_adapter(tmp_path, precision):
     torch.set_num_threads(1)
     data = _pairs_file(tmp_path / "data" / "problems.jsonl")
     ckpt = tiny_checkpoint(tmp_path / "tiny")
-    whole = SFTTrainer(_config(tmp_path / "whole", data, ckpt, precision=precision)).run()
+    whole = SFTTrainer(_config(tmp_path / "whole", data, ckpt, mixed_precision=precision)).run()
     cut = tmp_path / "cut"
-    SFTTrainer(_config(cut, data, ckpt, max_minutes=1e-9, precision=precision)).run()  # stops after one step
+    SFTTrainer(_config(cut, data, ckpt, max_minutes=1e-9, mixed_precision=precision)).run()  # stops after one step
     first = json.loads((cut / "verifrag.json").read_text())["provenance"]["sft"]
     assert first["steps"] == 1 and first["finished"] is False
     with pytest.raises(UserError, match="--resume"):
-        SFTTrainer(_config(cut, data, ckpt, precision=precision))
-    SFTTrainer(_config(cut, data, ckpt, resume=True, precision=precision)).run()
+        SFTTrainer(_config(cut, data, ckpt, mixed_precision=precision))
+    SFTTrainer(_config(cut, data, ckpt, resume=True, mixed_precision=precision)).run()
     done = json.loads((cut / "verifrag.json").read_text())["provenance"]["sft"]
     reference = json.loads((whole / "verifrag.json").read_text())["provenance"]["sft"]
     assert done["finished"] and done["steps"] == reference["steps"] > 1
-    assert done["precision"] == reference["precision"] == precision
+    assert done["mixed_precision"] == reference["mixed_precision"] == precision
     a = load_file(whole / "adapter" / "adapter_model.safetensors")
     b = load_file(cut / "adapter" / "adapter_model.safetensors")
     assert a.keys() == b.keys()
@@ -202,13 +191,20 @@ def test_raw_windows_take_a_seeded_sample_of_the_raw_code(tmp_path):
     assert windows(len(every) + 3) == every
 
 
-def test_precision_auto_is_bfloat16_only_where_the_hardware_has_it(monkeypatch):
+def test_mixed_precision_auto_is_bfloat16_only_where_the_hardware_has_it(monkeypatch):
     from verifrag.training import precision
 
     monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
-    assert precision.training_precision("auto") == "fp32"
+    assert precision.sft_mixed_precision("auto") == "no"
     monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
-    assert precision.training_precision("auto") == "bf16"
-    assert precision.training_precision("fp32") == "fp32"
-    with pytest.raises(UserError, match="unknown precision"):
-        precision.training_precision("fp8")
+    assert precision.sft_mixed_precision("auto") == "bf16"
+    assert precision.sft_mixed_precision("no") == "no"
+    with pytest.raises(UserError, match="unknown mixed precision"):
+        precision.sft_mixed_precision("fp8")
+
+
+def test_trainers_with_different_precisions_run_in_turn_in_one_process():
+    from verifrag.training.precision import fresh_accelerator
+
+    assert fresh_accelerator(mixed_precision="bf16").mixed_precision == "bf16"
+    assert fresh_accelerator().mixed_precision == "no"

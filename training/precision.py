@@ -1,18 +1,22 @@
-"""Which arithmetic a training run computes in.
+"""Which arithmetic a training run computes in, and the accelerate object that runs it.
 
 bfloat16 autocast (weights, LoRA factors and optimizer state stay float32; matmuls run in bfloat16)
 trained SmolLM2-135M's rank-32 LoRA at 158 tokens/s on one AVX-512-BF16 core against 93 in float32
 (batch 4 x 512, the same machine and minute). A CPU without native bfloat16 emulates it and gains
-nothing, so "auto" takes bfloat16 only where the hardware has it.
+nothing, so supervised tuning's "auto" takes bfloat16 only where the hardware has it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 
 from verifrag.errors import UserError
 
-PRECISIONS = ("auto", "fp32", "bf16")
+MIXED_PRECISIONS = ("auto", "no", "bf16")
 
 
 def native_bfloat16() -> bool:
@@ -23,10 +27,19 @@ def native_bfloat16() -> bool:
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def training_precision(choice: str) -> str:
-    """"fp32" or "bf16" for a `--precision` choice."""
-    if choice not in PRECISIONS:
-        raise UserError(f"unknown precision {choice!r}; choose from {', '.join(PRECISIONS)}")
+def sft_mixed_precision(choice: str) -> str:
+    """accelerate's "no" or "bf16" for `verifrag train sft --mixed-precision`."""
+    if choice not in MIXED_PRECISIONS:
+        raise UserError(f"unknown mixed precision {choice!r}; choose from {', '.join(MIXED_PRECISIONS)}")
     if choice == "auto":
-        return "bf16" if native_bfloat16() else "fp32"
+        return "bf16" if native_bfloat16() else "no"
     return choice
+
+
+def fresh_accelerator(**settings: Any) -> Accelerator:
+    """An `Accelerator` with these settings. accelerate keeps one process-wide state and refuses a
+    second Accelerator with another mixed precision or device choice, so a process that runs trainers
+    in turn (supervised tuning in bfloat16, then heads in float32) starts each from a fresh one; the
+    processes and devices (`PartialState`) are kept."""
+    AcceleratorState._reset_state(reset_partial_state=False)
+    return Accelerator(**settings)

@@ -41,6 +41,7 @@ from verifrag.training.medusa.eval import HeadScores, score_heads
 from verifrag.training.medusa.hidden import compute_hidden, load_hidden, save_hidden
 from verifrag.training.medusa.objective import (active_vocabulary, head_weights, lambda_at, per_head_loss,
                                                 remap_targets)
+from verifrag.training.precision import fresh_accelerator
 from verifrag.training.schedule import warmup_cosine
 
 STATE_DIR = "train_state"
@@ -135,7 +136,7 @@ class MedusaTrainer:
         # Under torchrun on a machine without CUDA, accelerate only joins the processes (gloo) when told
         # to use the CPU; otherwise each process would train alone.
         distributed_cpu = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
-        self.accelerator = Accelerator(cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
+        self.accelerator = fresh_accelerator(cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
                                        mixed_precision=_mixed_precision(config.mixed_precision),
                                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
         set_seed(config.seed)

@@ -18,13 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
 from tqdm import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from verifrag.errors import UserError
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint, read_config
 from verifrag.model.engine import Engine
+from verifrag.training.precision import fresh_accelerator
 from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
 from verifrag.training.salv.jsonl import read_jsonl
 
@@ -121,7 +121,7 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     steps = settings.epochs * len(loader)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.lr)
     scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(settings.warmup_ratio * steps), steps)
-    accelerator = Accelerator(cpu=engine.lm.device.type == "cpu")
+    accelerator = fresh_accelerator(cpu=engine.lm.device.type == "cpu")
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     history: list[dict] = []
     bar = tqdm(total=steps, desc="salv dpo", unit="step", disable=not progress or not accelerator.is_main_process,

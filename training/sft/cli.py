@@ -38,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw-windows", type=int, default=0, metavar="N",
                         help="train on at most N windows of the --raw code, a sample chosen by --seed, mixed "
                              "with the pairs (default 0: every window)")
-    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    parser.add_argument("--mixed-precision", choices=("auto", "no", "bf16"), default="auto",
                         help="bf16: bfloat16 autocast, weights and optimizer in float32 (1.7x the tokens/s of "
-                             "fp32 on an AVX-512-BF16 CPU); auto (default): bf16 where the CPU or GPU has "
-                             "native bfloat16, else fp32")
+                             "float32 on an AVX-512-BF16 CPU); auto (default): bf16 where the CPU or GPU has "
+                             "native bfloat16, else no (float32)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true",
                         help="continue the run saved in --out exactly where it stopped")
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         output_dir=args.out, pairs=args.pairs, raw=args.raw, init_checkpoint=args.init_checkpoint,
         lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, lr=args.lr, epochs=args.epochs,
         batch_tokens=args.batch_tokens, seq_len=args.seq_len, heldout_fraction=args.heldout_fraction,
-        interface_prompts=args.interface_prompts, raw_windows=args.raw_windows, precision=args.precision,
+        interface_prompts=args.interface_prompts, raw_windows=args.raw_windows,
+        mixed_precision=args.mixed_precision,
         max_minutes=args.max_minutes, save_minutes=args.save_minutes,
         seed=args.seed, resume=args.resume,
         command=" ".join(["verifrag"] + sys.argv[1:]),

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
@@ -27,7 +26,7 @@ from verifrag.errors import UserError
 from verifrag.model.base import load_base
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
-from verifrag.training.precision import training_precision
+from verifrag.training.precision import fresh_accelerator, sft_mixed_precision
 from verifrag.training.schedule import warmup_cosine
 from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs, read_raw_records)
@@ -53,7 +52,7 @@ class SFTConfig:
     heldout_fraction: float = 0.05
     interface_prompts: bool = False  # list each answer's ports in its prompt (see sft/interface.py)
     raw_windows: int = 0  # at most this many raw-code windows, a seeded sample (0: all of them)
-    precision: str = "auto"  # "fp32", "bf16" (autocast; weights and optimizer stay float32) or "auto"
+    mixed_precision: str = "auto"  # "no", "bf16" (autocast; weights and optimizer stay float32) or "auto"
     max_minutes: float = 0.0  # 0: no time budget
     save_minutes: float = 5.0
     seed: int = 0
@@ -130,8 +129,7 @@ class SFTTrainer:
             raise UserError(f"--resume: no saved training state in {self.output / STATE_DIR}")
         if not config.resume and state.is_file():
             raise UserError(f"{self.output} holds a run already: add --resume to continue it, or choose another --out")
-        self.precision = training_precision(config.precision)
-        self.accelerator = Accelerator(mixed_precision="bf16" if self.precision == "bf16" else "no")
+        self.accelerator = fresh_accelerator(mixed_precision=sft_mixed_precision(config.mixed_precision))
         set_seed(config.seed)
 
     def run(self) -> Path:
@@ -256,7 +254,7 @@ class SFTTrainer:
             "command": self.config.command, "settings": asdict(self.config), "data": data.stats,
             "steps": step, "planned_steps": total, "tokens_seen": tokens, "cpu_seconds_wall": round(seconds, 1),
             "tokens_per_s": round(tokens / max(1e-9, seconds), 1), "processes": self.accelerator.num_processes,
-            "precision": self.precision,
+            "mixed_precision": self.accelerator.mixed_precision,
             "device": str(self.accelerator.device),
             "first_loss": losses[0] if losses else None,
             "last_100_mean_loss": round(sum(losses[-100:]) / len(losses[-100:]), 4) if losses else None,
