@@ -137,8 +137,8 @@ class MedusaTrainer:
         # to use the CPU; otherwise each process would train alone.
         distributed_cpu = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
         self.accelerator = fresh_accelerator(cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
-                                       mixed_precision=_mixed_precision(config.mixed_precision),
-                                       dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
+                                             mixed_precision=_mixed_precision(config.mixed_precision),
+                                             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
         set_seed(config.seed)
         self.started = time.time()
 
