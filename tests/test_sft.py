@@ -195,12 +195,16 @@ def test_mixed_precision_auto_is_bfloat16_only_where_the_hardware_has_it(monkeyp
     from verifrag.training import precision
 
     monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
-    assert precision.sft_mixed_precision("auto") == "no"
+    assert precision.mixed_precision("auto", cpu_bfloat16=True) == "no"
     monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
-    assert precision.sft_mixed_precision("auto") == "bf16"
-    assert precision.sft_mixed_precision("no") == "no"
+    monkeypatch.setattr(precision.torch.cuda, "is_available", lambda: False)
+    assert precision.mixed_precision("auto", cpu_bfloat16=True) == "bf16"
+    assert precision.mixed_precision("auto", cpu_bfloat16=False) == "no"  # heads: bf16 on a GPU only
+    monkeypatch.setattr(precision.torch.cuda, "is_available", lambda: True)
+    assert precision.mixed_precision("auto", cpu_bfloat16=False) == "bf16"
+    assert precision.mixed_precision("no", cpu_bfloat16=True) == "no"
     with pytest.raises(UserError, match="unknown mixed precision"):
-        precision.sft_mixed_precision("fp8")
+        precision.mixed_precision("fp8", cpu_bfloat16=True)
 
 
 def test_trainers_with_different_precisions_run_in_turn_in_one_process():

@@ -16,7 +16,7 @@ from accelerate.state import AcceleratorState
 
 from verifrag.errors import UserError
 
-MIXED_PRECISIONS = ("auto", "no", "bf16")
+MIXED_PRECISIONS = ("auto", "no", "bf16", "fp16")
 
 
 def native_bfloat16() -> bool:
@@ -27,13 +27,17 @@ def native_bfloat16() -> bool:
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def sft_mixed_precision(choice: str) -> str:
-    """accelerate's "no" or "bf16" for `verifrag train sft --mixed-precision`."""
+def mixed_precision(choice: str, cpu_bfloat16: bool) -> str:
+    """accelerate's mixed precision for a `--mixed-precision` choice. "auto" is bf16 on a GPU that has it
+    and, when `cpu_bfloat16`, on a CPU with native bfloat16; else "no". Heads training passes False:
+    on a CPU its cached hidden states would no longer be the float32 ones inference reads."""
     if choice not in MIXED_PRECISIONS:
         raise UserError(f"unknown mixed precision {choice!r}; choose from {', '.join(MIXED_PRECISIONS)}")
-    if choice == "auto":
+    if choice != "auto":
+        return choice
+    if torch.cuda.is_available() or cpu_bfloat16:
         return "bf16" if native_bfloat16() else "no"
-    return choice
+    return "no"
 
 
 def fresh_accelerator(**settings: Any) -> Accelerator:

@@ -41,7 +41,7 @@ from verifrag.training.medusa.eval import HeadScores, score_heads
 from verifrag.training.medusa.hidden import compute_hidden, load_hidden, save_hidden
 from verifrag.training.medusa.objective import (active_vocabulary, head_weights, lambda_at, per_head_loss,
                                                 remap_targets)
-from verifrag.training.precision import fresh_accelerator
+from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.schedule import warmup_cosine
 
 STATE_DIR = "train_state"
@@ -89,12 +89,6 @@ class MedusaObjective(nn.Module):
         return lm, per_head_loss(states, projection, labels)
 
 
-def _mixed_precision(choice: str) -> str:
-    if choice != "auto":
-        return choice
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-
-
 def _wrap_base(base: nn.Module, config: MedusaTrainConfig, frag_id: int) -> nn.Module:
     """Make the base's trainable part: a LoRA adapter, all weights, or only the [FRAG] embedding row."""
     frag_rows = {"embed_tokens": [frag_id]} if config.frag_tokens else None
@@ -136,9 +130,10 @@ class MedusaTrainer:
         # Under torchrun on a machine without CUDA, accelerate only joins the processes (gloo) when told
         # to use the CPU; otherwise each process would train alone.
         distributed_cpu = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
-        self.accelerator = fresh_accelerator(cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
-                                             mixed_precision=_mixed_precision(config.mixed_precision),
-                                             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
+        self.accelerator = fresh_accelerator(
+            cpu=distributed_cpu, gradient_accumulation_steps=config.grad_accum,
+            mixed_precision=mixed_precision(config.mixed_precision, cpu_bfloat16=False),
+            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
         set_seed(config.seed)
         self.started = time.time()
 

@@ -26,7 +26,7 @@ from verifrag.errors import UserError
 from verifrag.model.base import load_base
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
-from verifrag.training.precision import fresh_accelerator, sft_mixed_precision
+from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.schedule import warmup_cosine
 from verifrag.training.sft.examples import (Example, Pair, collate, heldout_split, iterate_steps, length_batches,
                                             pair_example, raw_examples, read_pairs, read_raw_records)
@@ -129,7 +129,7 @@ class SFTTrainer:
             raise UserError(f"--resume: no saved training state in {self.output / STATE_DIR}")
         if not config.resume and state.is_file():
             raise UserError(f"{self.output} holds a run already: add --resume to continue it, or choose another --out")
-        self.accelerator = fresh_accelerator(mixed_precision=sft_mixed_precision(config.mixed_precision))
+        self.accelerator = fresh_accelerator(mixed_precision=mixed_precision(config.mixed_precision, cpu_bfloat16=True))
         set_seed(config.seed)
 
     def run(self) -> Path:
