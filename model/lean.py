@@ -11,8 +11,10 @@ ancestors through one boolean mask. Every other architecture keeps transformers'
 from __future__ import annotations
 
 import ctypes
+import functools
 import mmap
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -34,17 +36,23 @@ def _discard_pages(tensor: torch.Tensor) -> None:
     which stays mapped while any tensor of the file lives: dropping a weight alone frees nothing (measured:
     the default's resident memory stayed at 1,536 MiB; with this, 1,139 MiB). Nothing reads the pages
     again, and heap memory handed back this way reads as zeros if it is ever reused."""
-    if tensor.device.type != "cpu":
-        return
-    try:
-        madvise = ctypes.CDLL("libc.so.6").madvise
-    except (OSError, AttributeError):  # not glibc: the memory is simply kept
+    madvise = _madvise()
+    if tensor.device.type != "cpu" or madvise is None:
         return
     start = tensor.data_ptr()
     end = start + tensor.numel() * tensor.element_size()
     first, last = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE, end // mmap.PAGESIZE * mmap.PAGESIZE
     if last > first:
         madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), mmap.MADV_DONTNEED)
+
+
+@functools.cache
+def _madvise() -> Callable[..., int] | None:
+    """glibc's madvise, loaded once (None without glibc: freed weights' memory is then simply kept)."""
+    try:
+        return ctypes.CDLL("libc.so.6").madvise
+    except (OSError, AttributeError):
+        return None
 
 
 def unsupported_reason(model: PreTrainedModel, context: int) -> str | None:

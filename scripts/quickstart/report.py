@@ -34,10 +34,10 @@ def verdict(module: str, reference: str) -> str:
     return f"compiles with iverilog but does NOT behave like the reference ({wrong} differs)"
 
 
-def summary(result: dict, reference: str | None = None) -> tuple[bool, str]:
+def summary(result: dict) -> tuple[bool, str]:
     """(set-up worked, the closing line) for a `generate --spec-file --json` result."""
     worked = result.get("new_tokens", 0) > 0
-    reached = verdict(result.get("text", ""), REFERENCE.read_text() if reference is None else reference)
+    reached = verdict(result.get("text", ""), REFERENCE.read_text())
     line = (f"quickstart: set-up {'works' if worked else 'FAILED (no tokens generated)'}: "
             f"{result.get('new_tokens', 0)} tokens at {result.get('tokens_per_s', 0.0):.1f} tokens/s "
             f"({result.get('decoder')}, {result.get('mean_accepted', 0.0):.2f} accepted per step); "
