@@ -147,7 +147,8 @@ class LineResult:
 
 
 def complete_line(engine: Engine, task: Task, decoder: str) -> str:
-    config = DecodeConfig(max_new_tokens=MAX_LINE_TOKENS, stop_at_endmodule=False, stop_rule=_stop_after_code_line)
+    config = DecodeConfig(max_new_tokens=MAX_LINE_TOKENS, stop_at_endmodule=False, stop_rule=_stop_after_code_line,
+                          heal_prompt=True)
     return first_code_line(engine.generate(task.prefix, decoder, config).text)
 
 

@@ -27,16 +27,23 @@ class DecodeRun:
 
     @classmethod
     def start(cls, lm: LanguageModel, prompt: str, config: DecodeConfig, stats: DecodeStats, reserve: int) -> "DecodeRun":
-        """Encode `prompt` leaving `reserve` positions free in the context, and prefill it."""
+        """Encode `prompt` leaving `reserve` positions free in the context, and prefill it; with
+        `config.heal_prompt`, without its last token, which the first generated token must restart."""
         config.validate()
         ids, stats.truncated_prompt_tokens = lm.encode_prompt(prompt, reserve)
+        healing = lm.healer.heal(ids) if config.heal_prompt else None
+        if healing is not None:
+            ids = healing.ids
         stats.prompt_tokens = len(ids)
         generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
         started = time.perf_counter()
         prefill = lm.prefill(ids, reserve)
         stats.reused_prompt_tokens = prefill.reused
         stats.prefill_seconds = time.perf_counter() - started
-        emitter = Emitter(lm, lm.decode(ids), config, stats)
+        tail = ""
+        if healing is not None:
+            prefill.logits, tail = healing.restrict(prefill.logits), healing.tail
+        emitter = Emitter(lm, lm.decode(ids) + tail, config, stats, healed=tail)
         return cls(lm, ids, prefill, emitter, stats, generator, started)
 
     def finish(self, cache: Cache) -> DecodeResult:

@@ -17,9 +17,14 @@ from verifrag.syntax.fragments import FragmentIndex, is_complete
 
 
 class Emitter:
-    def __init__(self, lm: LanguageModel, prompt_text: str, config: DecodeConfig, stats: DecodeStats) -> None:
+    def __init__(self, lm: LanguageModel, prompt_text: str, config: DecodeConfig, stats: DecodeStats,
+                 healed: str = "") -> None:
+        """`healed`: the prompt's last token's text when it was handed back to the model (token healing);
+        `prompt_text` ends with it and the output's first token starts with it, so the generated text
+        is the decoded tokens without it."""
         self._lm = lm
         self._prompt_text = prompt_text
+        self._healed = len(healed)
         self._config = config
         self._stats = stats
         self._eos = lm.eos_ids
@@ -33,19 +38,21 @@ class Emitter:
         self.stop_reason: str | None = None
         self._cut: int | None = None
 
+    def _text(self, ids: list[int]) -> str:
+        return self._lm.decode(ids)[self._healed :]
+
     def snap(self, tokens: list[int], lookahead: int) -> int:
         """How many of `tokens` to commit so the committed text ends on a fragment boundary.
 
         `lookahead` is the token that will follow, so "does a fragment continue here?" has an answer.
         Keeps all tokens when none ends on a boundary: the fragment simply goes on next step.
         """
-        full_ids = self.ids + tokens + [lookahead]
-        full_text = self._prompt_text + self._lm.decode(full_ids)
+        full_text = self._prompt_text + self._text(self.ids + tokens + [lookahead])
         index = FragmentIndex(full_text)
         for count in range(len(tokens), 0, -1):
             if tokens[count - 1] == self._lm.frag_token_id:
                 return count
-            end = len(self._prompt_text) + len(self._lm.decode(self.ids + tokens[:count]))
+            end = len(self._prompt_text) + len(self._text(self.ids + tokens[:count]))
             if not index.inside_fragment(end):
                 return count
         return len(tokens)
@@ -57,7 +64,7 @@ class Emitter:
                 self.stop_reason = "eos"
                 return True
             self.ids.append(token)
-            text = self._lm.decode(self.ids)
+            text = self._text(self.ids)
             for name, rule in self._rules:
                 cut = rule(text)
                 if cut is not None:
@@ -72,11 +79,11 @@ class Emitter:
         """The output text and tokens; at the token limit, trimmed back to the last complete fragment."""
         if self.stop_reason == "max_new_tokens" and self._config.snap_fragments:
             keep = len(self.ids)
-            while keep > 0 and not is_complete(self._prompt_text + self._lm.decode(self.ids[:keep])):
+            while keep > 0 and not is_complete(self._prompt_text + self._text(self.ids[:keep])):
                 keep -= 1
             self._stats.frag_discarded += len(self.ids) - keep
             self.ids = self.ids[:keep]
-        text = self._lm.decode(self.ids)
+        text = self._text(self.ids)
         if self._cut is not None:
             text = text[: self._cut]
         return text, self.ids

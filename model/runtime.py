@@ -7,11 +7,13 @@ in the mask and positions they pass, never in how logits or hidden states are ob
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from verifrag.errors import UserError
+from verifrag.model.healing import TokenHealer
 from verifrag.model.kv_cache import Cache, PrefixCache
 from verifrag.model.lean import LeanForward
 
@@ -66,6 +68,11 @@ class LanguageModel:
             raise UserError(f"max_new_tokens {max_new_tokens} leaves no room in the {self.context_length}-token context")
         cut = max(0, len(ids) - room)
         return ids[cut:], cut
+
+    @cached_property
+    def healer(self) -> TokenHealer:
+        """Built on first use: it reads every token's string once (about 50,000 for SmolLM2)."""
+        return TokenHealer(self.tokenizer)
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)

@@ -22,6 +22,7 @@ class DecodeConfig:
     snap_fragments: bool = True  # cut each step back to a fragment boundary; trim the final text
     stop_at_endmodule: bool = True
     stop_rule: Optional[StopRule] = None
+    heal_prompt: bool = False  # hand the prompt's last token back to the model (model/healing.py): raw text cut anywhere
     seed: Optional[int] = None
 
     def validate(self) -> None:

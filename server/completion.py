@@ -145,7 +145,8 @@ def suggest(engine: "Engine", context: Context, config: ServerConfig, invoked: b
     if not context.prompt.strip():
         return Suggestion("", _empty_stats(config.decoder), 0.0)
     decode = config.decode_config(
-        config.max_new_tokens * (4 if invoked else 1), token.stop_rule(end_of_block if invoked else end_of_statement)
+        config.max_new_tokens * (4 if invoked else 1), token.stop_rule(end_of_block if invoked else end_of_statement),
+        heal_prompt=True,
     )
     result = engine.generate(context.prompt, config.decoder, decode)
     text = "" if token.cancelled else finish(result.text, context)

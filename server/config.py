@@ -53,9 +53,10 @@ class ServerConfig:
         """What identifies a loaded model: a change here means loading again."""
         return (self.checkpoint, self.device, self.dtype)
 
-    def decode_config(self, max_new_tokens: int, stop_rule: "StopRule") -> "DecodeConfig":
+    def decode_config(self, max_new_tokens: int, stop_rule: "StopRule", heal_prompt: bool = False) -> "DecodeConfig":
         """Decoding settings for one request: this configuration's acceptance rule, with fragment
-        snapping and the closing-`endmodule` stop always on, deterministic (seed 0)."""
+        snapping and the closing-`endmodule` stop always on, deterministic (seed 0). `heal_prompt` for
+        text cut at a cursor (inline completion), not for a prompt that ends where we ended it."""
         from verifrag.model.sampling import DecodeConfig
 
         return DecodeConfig(
@@ -67,6 +68,7 @@ class ServerConfig:
             snap_fragments=True,
             stop_at_endmodule=True,
             stop_rule=stop_rule,
+            heal_prompt=heal_prompt,
             seed=0,
         )
 

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     engine = Engine.load(args.checkpoint, device=args.device, dtype=args.dtype, tree_nodes=args.tree_nodes,
                          decode_only=True)
+    spec = args.spec is not None or args.spec_file is not None
     config = DecodeConfig(
         max_new_tokens=args.max_new_tokens,
         sampling=args.temperature > 0,
@@ -82,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
         snap_fragments=not args.no_snap,
         stop_at_endmodule=not args.no_endmodule_stop,
         stop_rule=NAMED_RULES[args.stop] if args.stop else None,
+        heal_prompt=not spec,  # a prompt to continue may end anywhere; a spec's prompt ends where we end it
         seed=args.seed,
     )
-    spec = args.spec is not None or args.spec_file is not None
     start = ""
     if spec:
         prompt, start = module_prompt(prompt, engine.lm.tokenizer)
