@@ -24,7 +24,7 @@ class Emitter:
         is the decoded tokens without it."""
         self._lm = lm
         self._prompt_text = prompt_text
-        self._healed = len(healed)
+        self._healed_chars = len(healed)
         self._config = config
         self._stats = stats
         self._eos = lm.eos_ids
@@ -39,7 +39,7 @@ class Emitter:
         self._cut: int | None = None
 
     def _text(self, ids: list[int]) -> str:
-        return self._lm.decode(ids)[self._healed :]
+        return self._lm.decode(ids)[self._healed_chars :]
 
     def snap(self, tokens: list[int], lookahead: int) -> int:
         """How many of `tokens` to commit so the committed text ends on a fragment boundary.

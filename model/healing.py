@@ -1,12 +1,12 @@
-"""Token healing: give the prompt's last token back to the model to write.
+r"""Token healing: give the prompt's last token back to the model to write.
 
 A prompt cut at an arbitrary point ends on a token boundary that training text rarely has there. A BPE
-tokenizer writes a line break and the next line's indentation as one token (`"\n    "`), so a prompt
+tokenizer writes a line break and the next line's indentation as one token (`"\n   "`), so a prompt
 that ends right after a line break ends on a bare `"\n"`, which in training is followed by a line that
 starts in column 0: the model then writes `#define`, `}` or `endmodule` instead of the indented
 statement the file needs. The same happens at a cursor inside a word (`assi|`). Healing drops the last
 token and lets the first generated token be any token whose text starts with the dropped text, so the
-model chooses the boundary itself (`"\n"` may become `"\n    "`); the dropped text is then taken off
+model chooses the boundary itself (`"\n"` may become `"\n   "`); the dropped text is then taken off
 the front of the output, and callers see a continuation of the prompt they gave.
 """
 
@@ -27,8 +27,9 @@ class Healing:
 
     def restrict(self, logits: torch.Tensor) -> torch.Tensor:
         """Next-token logits with every id outside `allowed` ruled out."""
+        allowed = self.allowed.to(logits.device)
         kept = torch.full_like(logits, float("-inf"))
-        kept[..., self.allowed] = logits[..., self.allowed]
+        kept[..., allowed] = logits[..., allowed]
         return kept
 
 
