@@ -15,8 +15,10 @@ JSON_KEYS = ("text", "new_tokens", "steps", "mean_accepted", "frag_discarded", "
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--prompt", help=r"prompt text; the escapes \n and \t are expanded (see --literal)")
-    source.add_argument("--prompt-file", type=Path, help="read the prompt from this file, verbatim")
+    source.add_argument("--prompt", help=r"prompt text to continue; the escapes \n and \t are expanded (see "
+                                         "--literal); its last token is handed back to the model (token healing), "
+                                         "so a prompt may end anywhere, even inside a word")
+    source.add_argument("--prompt-file", type=Path, help="read the prompt from this file, verbatim (healed as --prompt)")
     source.add_argument("--spec", help="describe the module in words: the model is asked for a whole module "
                                        "`TopModule` the way eval and the editor's generate-module command ask; "
                                        "a module left open (token limit, repetition loop) is cut after its last "
