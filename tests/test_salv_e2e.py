@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from tests.salv_tiny import tiny_checkpoint
 from verifrag.errors import UserError
@@ -112,6 +113,26 @@ def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint
         assert not torch.allclose(tuned.lm.model(ids).logits, base.lm.model(ids).logits)
     with pytest.raises(UserError, match="not empty"):
         _cli("--stage", "train", "--work", str(work), "--checkpoint", str(checkpoint), "--output", str(output))
+
+    # A second round on the tuned checkpoint (the default ships with an adapter) trains on top of it,
+    # merged, and stacks the two: the first adapter's update is kept exactly, the new one added.
+    stacked = tmp_path / "salv2"
+    assert _cli("--stage", "train", "--work", str(work), "--checkpoint", str(output), "--output", str(stacked),
+                "--lr", "1e-2", "--epochs", "2", "--rank", "4") == 0
+    assert json.loads((stacked / "verifrag.json").read_text())["provenance"]["salv"]["first_loss"] == pytest.approx(
+        math.log(2), abs=1e-5)  # the reference is the first round's model
+    config = json.loads((stacked / "adapter" / "adapter_config.json").read_text())
+    assert config["r"] == 8 + 4 and config["lora_alpha"] == 12
+    first, both = (load_file(str(d / "adapter" / "adapter_model.safetensors")) for d in (output, stacked))
+    assert set(first) == set(both)
+    for name, tensor in first.items():
+        if "lora_A" in name:  # scaled by the first adapter's alpha / r = 16 / 8
+            torch.testing.assert_close(both[name][:8], tensor * 2.0)
+        else:
+            torch.testing.assert_close(both[name][:, :8], tensor)
+    again = Engine.load(stacked)
+    with torch.no_grad():
+        assert not torch.allclose(again.lm.model(ids).logits, tuned.lm.model(ids).logits)
 
 
 def test_module_level_counts_whole_completions(checkpoint):

@@ -1,11 +1,14 @@
 """`verifrag train salv` training step: LoRA DPO on preference pairs, written as a servable checkpoint.
 
 The policy is the checkpoint's model exactly as the server builds it
-(`Engine.load`: base, `[FRAG]` rows) with a fresh LoRA adapter; the reference
-policy is the same model with the adapter disabled, so no second copy of the
-weights is held. LoRA B starts at zero, so policy and reference agree at step
-0 (loss log 2). The output checkpoint is the input one plus `adapter/`, which
-`Engine.load` merges.
+(`Engine.load`: base, `[FRAG]` rows, its own adapter merged) with a fresh LoRA
+adapter; the reference policy is the same model with the new adapter disabled,
+so no second copy of the weights is held. LoRA B starts at zero, so policy and
+reference agree at step 0 (loss log 2). The output checkpoint is the input one
+with the new adapter in `adapter/`; where the input already had one (the tuned
+default does), the two are stacked into one adapter whose rank is the sum of
+theirs and whose update is exactly their sum (peft's `cat` combination), which
+`Engine.load` merges as before.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import math
 import shutil
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -79,10 +83,24 @@ def _lora(model: torch.nn.Module, rank: int):
     return get_peft_model(model, config)
 
 
+def _save_adapter(model, input_adapter: Path | None, target: Path) -> None:
+    """Save the trained adapter to `target`, stacked onto `input_adapter` when the input had one: the
+    model was trained with that adapter merged, so the checkpoint must carry both updates."""
+    if input_adapter is None:
+        model.save_pretrained(target, save_embedding_layers=False)
+        return
+    model.load_adapter(str(input_adapter), adapter_name="input")
+    model.add_weighted_adapter(["input", "default"], [1.0, 1.0], adapter_name="stacked", combination_type="cat")
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        model.save_pretrained(scratch, selected_adapters=["stacked"], save_embedding_layers=False)
+        shutil.move(Path(scratch) / "stacked", target)
+
+
 def _write_checkpoint(source: Path, output: Path, model, summary: dict) -> None:
-    """Copy the input checkpoint (minus any adapter), add `adapter/`, record provenance."""
+    """Copy the input checkpoint (minus any adapter), add `adapter/` (stacked on the input's own), record
+    provenance."""
     shutil.copytree(source, output, ignore=shutil.ignore_patterns(ADAPTER_DIR), dirs_exist_ok=True)
-    model.save_pretrained(output / ADAPTER_DIR, save_embedding_layers=False)
+    _save_adapter(model, load_checkpoint(source).adapter_dir, output / ADAPTER_DIR)
     config = read_config(output)
     base = Path(config.base_model)
     if not base.is_absolute() and (source / base).exists():  # keep a relative base reachable from the copy
@@ -96,9 +114,6 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     """Train LoRA with DPO on the pairs in `pairs_path`, write the checkpoint to `output`; returns a summary."""
     settings.validate()
     source = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
-    if load_checkpoint(source).adapter_dir is not None:
-        raise UserError(f"{source} already has an adapter; SALV needs a checkpoint without adapter/ "
-                        "(stacking adapters is not supported)")
     if output.exists() and any(output.iterdir()):
         raise UserError(f"output folder {output} is not empty")
     pairs = list(read_jsonl(pairs_path))[: settings.max_pairs]
