@@ -37,6 +37,8 @@ import psutil
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from verifrag.model.options import DECODERS
+
 STAGE = """// {n}: a registered {w}-bit accumulator with enable and synchronous clear
 module acc{n} #(parameter W = {w}) (
   input              clk,
@@ -89,7 +91,9 @@ async def run(args: argparse.Namespace) -> dict:
 
     await client.start_io(sys.executable, "-m", "verifrag.server", "--log-file", str(log_file))
     server = psutil.Process(client._server.pid)
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))  # server defaults
+    options = {"decoder": args.decoder} if args.decoder else {}  # otherwise the server's defaults
+    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(),
+                                                         initialization_options=options))
     client.initialized(types.InitializedParams())
     while not states or states[-1] == "loading":
         await asyncio.sleep(0.05)
@@ -167,8 +171,10 @@ def table(result: dict, args: argparse.Namespace, load: tuple[float, float, floa
         "",
         f"Typing replay: {result['chars']} characters of a 300-line module, one full-text didChange per character, "
         f"an automatic inline completion awaited after every {args.every}th character ({result['requests']} requests, "
-        "default model and server settings: dtype auto and decoder auto, which on a CPU are float16 weights and "
-        "Medusa with a 4-node tree where fbgemm's float16 kernel runs, else next-token decoding; maxNewTokens 48, "
+        "default model and server settings: dtype auto and decoder "
+        + (f"{args.decoder} (set for this run), " if args.decoder else "auto, which on a CPU is ")
+        + "float16 weights and, for auto, Medusa with a 4-node tree where fbgemm's float16 kernel runs, else "
+        "next-token decoding; maxNewTokens 48, "
         "contextTokens 1024, debounceMs 120). Decoding is the server's own time for the model run; the rest is "
         "the request waiting behind the edits sent before it, and the transport.",
         "",
@@ -191,6 +197,8 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=600, help="characters of the module to type (default 600)")
     parser.add_argument("--every", type=int, default=10, help="request a completion after every Nth character (default 10)")
     parser.add_argument("--diagnostic-rounds", type=int, default=10)
+    parser.add_argument("--decoder", choices=DECODERS,
+                        help="the server's decoder setting for this run (default: the server's own, auto)")
     parser.add_argument("--out", type=Path, help="write the markdown table here")
     args = parser.parse_args()
     load = os.getloadavg()
