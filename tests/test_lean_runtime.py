@@ -289,6 +289,7 @@ def test_auto_dtype_picks_float16_weights_on_a_cpu_and_falls_back_to_float32(tmp
     assert auto.decoder("auto").name == ("medusa" if fbgemm_half_available() else "ntp")
     assert Engine.load(checkpoint, device="cpu", dtype="int8").decoder("auto").name == "ntp"
     assert plain.decoder("auto").name == "medusa"
+    assert plain.decoder("auto") is plain.decoder("medusa")  # built once: Medusa packs its draft rows
     assert auto.tree.num_nodes == 4 and Engine.load(checkpoint, device="cpu", tree_nodes=9).tree.num_nodes == 9
     with pytest.raises(UserError, match="lean runtime"):
         Engine.load(checkpoint, device="cpu", dtype="float16", runtime="transformers")
