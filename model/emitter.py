@@ -25,7 +25,7 @@ class Emitter:
         self._lm = lm
         self._prompt_text = prompt_text
         # Snapping lexes the prompt's last line and the output, not the whole prompt: with a 1,000-token
-        # ghost-text prompt that was 7 ms a step. Where a step is cut never changes the output (the cut
+        # ghost-text prompt that was 7 ms a step. Where a step is cut never changes greedy output (the cut
         # tokens are verified again next step), only how far a step goes, so a rare comment or string
         # opened on an earlier line costs nothing but that.
         self._snap_context = prompt_text[prompt_text.rfind("\n") + 1 :]
