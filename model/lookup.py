@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Sequence
 
 
-def lookup_continuation(context: Sequence[int], length: int, max_ngram: int = 3) -> list[int]:
+def lookup_continuation(context: Sequence[int], length: int, max_ngram: int = 3, min_ngram: int = 1) -> list[int]:
     """Up to `length` tokens that followed the latest earlier occurrence of the context's last n tokens,
-    trying n = max_ngram down to 1; empty when none of them occurred before."""
-    for n in range(min(max_ngram, len(context) - 1), 0, -1):
+    trying n = max_ngram down to min_ngram; empty when none of them occurred before."""
+    for n in range(min(max_ngram, len(context) - 1), min_ngram - 1, -1):
         tail = list(context[-n:])
         for start in range(len(context) - n - 1, -1, -1):
             if list(context[start : start + n]) == tail:

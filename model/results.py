@@ -19,13 +19,14 @@ class DecodeStats:
     head_hits: list[int] = field(default_factory=list)  # steps in which head k's token was kept
     branch_wins: dict[str, int] = field(default_factory=dict)  # hybrid: steps whose kept tokens came from each branch
     frag_discarded: int = 0  # verified tokens cut back so a step ends on a fragment boundary
+    prefill_draft_tokens: int = 0  # prompt-lookup tokens verified in the prefill pass and kept (not in `steps`)
     prefill_seconds: float = 0.0
     seconds: float = 0.0
 
     @property
     def mean_accepted(self) -> float:
-        """Tokens accepted per step before fragment snapping: exactly 1.0 for next-token, 1 + the
-        accepted draft tokens for Medusa. Snapping and the final trim show in `frag_discarded`, so
+        """Tokens accepted per step before fragment snapping: exactly 1.0 for plain next-token, 1 + the
+        accepted draft tokens for Medusa and for next-token steps with a prompt-lookup draft. Snapping and the final trim show in `frag_discarded`, so
         `new_tokens / steps` can be lower."""
         return self.accepted / self.steps if self.steps else 0.0
 

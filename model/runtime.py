@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Sequence
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
@@ -24,6 +25,8 @@ class Prefill:
     logits: torch.Tensor  # (vocab,) next-token logits after the prompt
     hidden: torch.Tensor  # (hidden,) the last position's final hidden state (Medusa heads read it)
     reused: int  # prompt tokens served from the prefix cache
+    draft_hidden: torch.Tensor | None = None  # (draft, hidden) final hidden states at the draft tokens
+    draft_logits: torch.Tensor | None = None  # (draft, vocab) next-token logits after each draft token
 
 
 @dataclass
@@ -143,17 +146,27 @@ class LanguageModel:
         prefix = torch.zeros((tree_mask.shape[0], past), dtype=dtype, device=tree_mask.device)
         return torch.cat([prefix, block], dim=1)[None, None]
 
-    def prefill(self, ids: list[int], reserve: int = 0) -> Prefill:
+    def prefill(self, ids: list[int], reserve: int = 0, draft: Sequence[int] = ()) -> Prefill:
         """Run the prompt, reusing the prefix cache's longest common prefix; `reserve` more positions
-        are made room for in a static cache (so decoding never grows it)."""
+        are made room for in a static cache (so decoding never grows it). `draft` tokens ride along
+        after the prompt in the same causal pass (the cache then holds them too, for the caller to keep
+        or crop): the prompt's rows come out as they would without them."""
         cache, reused = self.prefix_cache.take(ids)
         if cache is None:
             cache = self.lean.new_cache(len(ids) + reserve) if self.lean else DynamicCache(config=self.model.config)
         elif self.lean is not None:
             cache.reserve(len(ids) + reserve)
-        tensor = torch.tensor([ids[reused:]], device=self.device)
-        logits, hidden = self.forward(tensor, cache, last_only=True)
-        return Prefill(cache, logits[-1], hidden[-1], reused)
+        tensor = torch.tensor([ids[reused:] + list(draft)], device=self.device)
+        if not draft:
+            logits, hidden = self.forward(tensor, cache, last_only=True)
+            return Prefill(cache, logits[-1], hidden[-1], reused)
+        if self.lean is not None:
+            hidden = self.lean(tensor, cache, with_logits=False)[1]
+        else:
+            hidden = self._transformers_pass(tensor, cache, None, None, logits_to_keep=1).hidden_states[-1][0]
+        rows = hidden[-len(draft) - 1 :]
+        logits = self.head_logits(rows)  # one pass over every row: reading the head's weight dominates
+        return Prefill(cache, logits[0], rows[0], reused, rows[1:], logits[1:])
 
     def keep_prompt(self, ids: list[int], cache: Cache) -> None:
         """Hand the cache back after a generation so the next prompt can reuse its prompt part."""

@@ -23,6 +23,8 @@ class DecodeConfig:
     stop_at_endmodule: bool = True
     stop_rule: Optional[StopRule] = None
     heal_prompt: bool = False  # hand the prompt's last token back to the model (model/healing.py): raw text cut anywhere
+    prefill_lookup: int = 0  # draft this many prompt-lookup tokens inside the prefill pass (model/decode_run.py)
+    step_lookup: int = 0  # next-token decoder: verify up to this many prompt-lookup tokens with a step (model/ntp.py)
     seed: Optional[int] = None
 
     def validate(self) -> None:
@@ -32,6 +34,8 @@ class DecodeConfig:
             raise UserError("sampling needs a temperature above 0")
         if not 0 < self.top_p <= 1:
             raise UserError("top_p must lie in (0, 1]")
+        if self.prefill_lookup < 0 or self.step_lookup < 0:
+            raise UserError("prefill_lookup and step_lookup must be 0 or more")
 
 
 def choose_token(logits: torch.Tensor, config: DecodeConfig, generator: torch.Generator | None) -> int:
@@ -63,3 +67,12 @@ def accept_drafts(parent_logits: torch.Tensor, drafts: torch.Tensor, config: Dec
         torch.full_like(entropy, config.posterior_threshold), config.posterior_alpha * torch.exp(-entropy)
     )
     return probs.gather(-1, drafts[:, None])[:, 0] > threshold
+
+
+def accepted_chain(parent_logits: torch.Tensor, drafts: list[int], config: DecodeConfig) -> int:
+    """How many tokens of a draft chain are acceptable in a row, `drafts[i]` judged by `parent_logits[i]`
+    (the logits after the token before it)."""
+    if not drafts:
+        return 0
+    verdicts = accept_drafts(parent_logits[: len(drafts)], torch.tensor(drafts, device=parent_logits.device), config)
+    return int(verdicts.long().cumprod(0).sum())

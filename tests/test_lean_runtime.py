@@ -121,8 +121,8 @@ def test_decoding_never_reallocates_the_cache():
     addresses = []
     original_prefill = lm.prefill
 
-    def prefill(ids, reserve=0):
-        result = original_prefill(ids, reserve)
+    def prefill(ids, reserve=0, draft=()):
+        result = original_prefill(ids, reserve, draft)
         addresses.append((result.cache.keys.data_ptr(), result.cache.values.data_ptr()))
         return result
 
