@@ -24,6 +24,12 @@ from verifrag.model.sampling import DecodeConfig, accept_drafts, choose_token
 from verifrag.model.tree import CandidateTree, child_indices
 
 
+# Up to this many rows (root + nodes) one LM-head pass over all of them beats a pass per kept token: on
+# one AVX-512 core with float16 weights 1 row took 3.3 ms, 5 rows 4.9 ms, 11 rows 9.1 ms, and a step keeps
+# 2-4 tokens (runs/s9/head_rows.py, ninth session).
+ONE_HEAD_PASS_ROWS = 12
+
+
 class MedusaDecoder:
     name = "medusa"
 
@@ -71,23 +77,24 @@ class MedusaDecoder:
 
     def best_path(self, tokens: torch.Tensor, hidden: torch.Tensor, config: DecodeConfig) -> tuple[torch.Tensor, torch.Tensor]:
         """Indices (into root + nodes) of the deepest path whose every draft is acceptable, and the
-        logits after its last token. Logits are computed only at accepted nodes, parents first (a
-        node's drafts are judged by its logits), so a greedy step runs the LM head once per kept token
-        instead of once per tree node."""
+        logits after its last token. A small tree's logits come from one LM-head pass over every row
+        (the head's weight read once dominates it); a bigger tree's only at accepted nodes, parents first
+        (a node's drafts are judged by its logits), one row per kept token under greedy decoding."""
         accepted = [False] * tokens.shape[0]
         accepted[0] = True
+        every = self.lm.head_logits(hidden) if tokens.shape[0] <= ONE_HEAD_PASS_ROWS else None
         logits: dict[int, torch.Tensor] = {}
         for node, children in enumerate(self._children):
             if not accepted[node] or children is None:
                 continue
-            logits[node] = self.lm.head_logits(hidden[node : node + 1])
+            logits[node] = every[node : node + 1] if every is not None else self.lm.head_logits(hidden[node : node + 1])
             verdicts = accept_drafts(logits[node].expand(children.shape[0], -1), tokens[children], config)
             for child in children[verdicts].tolist():
                 accepted[child] = True
         depth = torch.where(torch.tensor(accepted, device=tokens.device), self._depths, torch.full_like(self._depths, -1))
         best = int(torch.argmax(depth))  # first of the deepest: nodes are sorted, so ties go to top ranks
         if best not in logits:
-            logits[best] = self.lm.head_logits(hidden[best : best + 1])
+            logits[best] = every[best : best + 1] if every is not None else self.lm.head_logits(hidden[best : best + 1])
         return torch.nonzero(self._ancestors[best])[:, 0], logits[best][0]
 
     @property
@@ -109,9 +116,9 @@ class MedusaDecoder:
         stats = DecodeStats(decoder=self.name, head_hits=[0] * self.heads.num_heads)
         run = DecodeRun.start(self.lm, prompt, config, stats, config.max_new_tokens + self.num_draft_nodes + 1)
         emitter, generator = run.emitter, run.generator
-        cache, past, hidden = run.prefill.cache, len(run.ids), run.prefill.hidden
+        cache, past, hidden = run.prefill.cache, run.past, run.prefill.hidden
         root = choose_token(run.prefill.logits, config, generator)
-        while True:
+        while not run.done:
             nodes = self.propose(hidden, run.ids + emitter.ids + [root])
             tokens, hiddens = self.verify(root, nodes, cache, past)
             path, next_logits = self.best_path(tokens, hiddens, config)
