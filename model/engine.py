@@ -112,14 +112,17 @@ class Engine:
             pick_threads(_one_token_step(lm), threads)
         return cls(lm, ckpt, tree)
 
-    def decoder(self, name: str) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
+    def decoder(self, name: str, short_output: bool = False) -> NextTokenDecoder | MedusaDecoder | HybridDecoder:
         """`name` "auto" is Medusa, except next-token where one-token steps run a compact weight copy
         whose passes over several rows are slow (int8, int4, and float16 without fbgemm: a tree pass
-        there cost 3-5x a step and Medusa ran at 0.60x next-token, benchmarks/decode_speed.md)."""
+        there cost 3-5x a step and Medusa ran at 0.60x next-token, benchmarks/decode_speed.md), and
+        next-token on a CPU for a `short_output` (automatic ghost text, one statement): there a 5-row
+        tree pass costs about 1.8x a step and the heads kept 1.45 tokens a step, so next-token with the
+        prefill's prompt-lookup draft answered sooner (p50 173 against 213 ms, benchmarks/lsp_latency.md)."""
         if name == "auto":
             lean = self.lm.lean
             slow_trees = lean is not None and lean.weight_format != "dense" and not lean.cheap_tree_passes
-            name = "ntp" if slow_trees else "medusa"
+            name = "ntp" if slow_trees or (short_output and self.lm.device.type == "cpu") else "medusa"
         if name not in self._decoders:
             self._decoders[name] = self._build_decoder(name)
         return self._decoders[name]
@@ -133,8 +136,9 @@ class Engine:
             return HybridDecoder(self.lm, self.checkpoint.heads, self.tree)
         raise UserError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
 
-    def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None) -> DecodeResult:
-        return self.decoder(decoder).generate(prompt, config or DecodeConfig())
+    def generate(self, prompt: str, decoder: str = "medusa", config: DecodeConfig | None = None,
+                 short_output: bool = False) -> DecodeResult:
+        return self.decoder(decoder, short_output).generate(prompt, config or DecodeConfig())
 
 
 def _return_freed_heap() -> None:

@@ -299,7 +299,7 @@ def create_server(config: ServerConfig) -> VeriFragServer:
             ls.requests.pop(msg_id, None)
             if ls.latest.get(uri) is token:
                 del ls.latest[uri]
-        if result.stats.steps:
+        if result.stats.prompt_tokens:  # the model ran (its answer may have come from the prompt pass alone)
             ls.protocol.notify(
                 COMPLETION_STATS,
                 {

@@ -3,10 +3,14 @@
 The prompt is the text before the cursor from a *stable* start: a line that is a multiple of
 `ANCHOR_LINES` lines from the top, the earliest such line whose text fits the token budget. Typing moves
 only the end of the prompt, so consecutive requests share a long token prefix and the engine's prefix
-KV cache serves it; the start jumps forward in steps of `ANCHOR_LINES` lines only when the budget overflows.
+KV cache serves it; the start jumps forward in steps of `ANCHOR_LINES` lines only when the budget overflows,
+and then the whole prompt is computed again (about 2 s for 800 tokens on one core).
 
 The answer is cut at the end of the statement (automatic trigger) or of the block (invoked), trimmed of
 text that merely repeats what already follows the cursor, and re-indented with the file's indentation.
+The prompt pass also verifies a draft copied from the document after the cursor's last tokens' earlier
+occurrence, and so does each next-token step that finds one: a statement the file already holds in some
+form often comes out of that one pass.
 """
 
 from __future__ import annotations
@@ -26,8 +30,18 @@ if TYPE_CHECKING:
     from verifrag.model.engine import Engine
     from verifrag.model.results import DecodeStats
 
-ANCHOR_LINES = 32
+# 64 lines of Verilog are roughly half the default 1,024-token budget, so a jump keeps about half of it:
+# jumps come half as often as with 32 lines and the prompts recomputed hold fewer tokens. On the typing
+# replay: 3 jumps instead of 6, 3,847 instead of 6,879 prompt tokens computed, p95 536 against 777 ms
+# (runs/s9/replay_inline.py); the prompt then holds 64 lines less than the budget allows, at worst.
+ANCHOR_LINES = 64
 MAX_COUNTS = 6
+# Tokens drafted from the document: by the prompt pass (`DecodeConfig.prefill_lookup`) and by each
+# next-token step that finds a match (`step_lookup`). Side by side on the typing replay with next-token
+# decoding (runs/s9/replay_ab.py): none p50 251 ms; 8 in the prompt pass 173 (12: 186); and 4 more a
+# step, p50 178 against 196, p95 447 against 636 in a later run (6: 175 and 523).
+PREFILL_LOOKUP_TOKENS = 8
+STEP_LOOKUP_TOKENS = 4
 _OPENERS = {"begin", "case", "casex", "casez", "fork", "function", "task", "generate"}
 _CLOSERS = {"end", "endcase", "join", "join_any", "join_none", "endfunction", "endtask", "endgenerate"}
 
@@ -146,9 +160,9 @@ def suggest(engine: "Engine", context: Context, config: ServerConfig, invoked: b
         return Suggestion("", _empty_stats(config.decoder), 0.0)
     decode = config.decode_config(
         config.max_new_tokens * (4 if invoked else 1), token.stop_rule(end_of_block if invoked else end_of_statement),
-        heal_prompt=True,
+        heal_prompt=True, prefill_lookup=PREFILL_LOOKUP_TOKENS, step_lookup=STEP_LOOKUP_TOKENS,
     )
-    result = engine.generate(context.prompt, config.decoder, decode)
+    result = engine.generate(context.prompt, config.decoder, decode, short_output=not invoked)
     text = "" if token.cancelled else finish(result.text, context)
     return Suggestion(text, result.stats, (time.perf_counter() - started) * 1000)
 

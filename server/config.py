@@ -53,10 +53,13 @@ class ServerConfig:
         """What identifies a loaded model: a change here means loading again."""
         return (self.checkpoint, self.device, self.dtype)
 
-    def decode_config(self, max_new_tokens: int, stop_rule: "StopRule", heal_prompt: bool = False) -> "DecodeConfig":
+    def decode_config(self, max_new_tokens: int, stop_rule: "StopRule", heal_prompt: bool = False,
+                      prefill_lookup: int = 0, step_lookup: int = 0) -> "DecodeConfig":
         """Decoding settings for one request: this configuration's acceptance rule, with fragment
         snapping and the closing-`endmodule` stop always on, deterministic (seed 0). `heal_prompt` for
-        text cut at a cursor (inline completion), not for a prompt that ends where we ended it."""
+        text cut at a cursor (inline completion), not for a prompt that ends where we ended it;
+        `prefill_lookup` drafts that many tokens from the document inside the prefill pass, `step_lookup`
+        with each next-token step that finds a match."""
         from verifrag.model.sampling import DecodeConfig
 
         return DecodeConfig(
@@ -69,6 +72,8 @@ class ServerConfig:
             stop_at_endmodule=True,
             stop_rule=stop_rule,
             heal_prompt=heal_prompt,
+            prefill_lookup=prefill_lookup,
+            step_lookup=step_lookup,
             seed=0,
         )
 

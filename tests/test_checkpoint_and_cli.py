@@ -22,6 +22,7 @@ from verifrag.model.checkpoint import (
 from verifrag.model.engine import Engine
 from verifrag.model.heads import MedusaHeads
 from verifrag.model.sampling import DecodeConfig
+from verifrag.model.stopping import end_of_statement
 from tests.tiny_models import byte_tokenizer
 
 
@@ -86,6 +87,40 @@ def test_default_model_medusa_is_lossless(default_engine):
     got = default_engine.generate(prompt, "medusa", config)
     assert got.token_ids == expected.token_ids
     assert got.stats.steps <= expected.stats.steps
+
+
+def test_default_model_answers_a_repeated_statement_from_the_prefill_pass(default_engine):
+    """Ghost text where the file repeats itself: the document's own continuation, drafted in the prompt
+    pass, is the whole answer, so no decoding step runs; the answer is the one every decoder gives."""
+    block = "  always @(posedge clk) begin\n    if (rst) begin\n      q <= 0;\n    end else begin\n      q <= q + d;\n    end\n  end\n"
+    prompt = ("module m(input clk, input rst, input [3:0] d, output reg [3:0] q, output reg [3:0] r);\n"
+              + block + block.replace("q", "r") + "  always @(posedge clk) begin\n    if (rs")
+    plain = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement)
+    expected = default_engine.generate(prompt, "ntp", plain)
+    assert expected.text == "t) begin" and expected.stats.steps == 4
+    drafted = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement, prefill_lookup=8)
+    for decoder in ("ntp", "medusa", "hybrid"):
+        got = default_engine.generate(prompt, decoder, drafted)
+        assert got.token_ids == expected.token_ids
+        assert got.stats.steps == 0 and got.stats.prefill_draft_tokens == len(expected.token_ids)
+
+
+def test_default_model_copies_the_rest_of_a_repeated_comment_in_few_steps(default_engine):
+    """The prefill draft stops at the number that differs ("5" where the model writes "6"); next-token steps
+    with a lookup draft then copy the rest of the earlier comment a few tokens a pass, same text."""
+    stage = ("// {n}: a registered {w}-bit accumulator with enable and synchronous clear\n"
+             "module acc{n} #(parameter W = {w}) (\n  input              clk,\n  input              rst,\n"
+             "  input              en,\n  input  [W-1:0]     d,\n  output reg [W-1:0] q\n);\n"
+             "  always @(posedge clk) begin\n    if (rst) begin\n      q <= {{W{{1'b0}}}};\n"
+             "    end else if (en) begin\n      q <= q + d;\n    end\n  end\nendmodule\n\n")
+    prompt = stage.format(n=0, w=4) + stage.format(n=1, w=5) + "// 2: a registered"
+    plain = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement)
+    expected = default_engine.generate(prompt, "ntp", plain)
+    assert expected.text.startswith(" 6-bit accumulator with enable")
+    drafted = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement, prefill_lookup=8, step_lookup=4)
+    got = default_engine.generate(prompt, "ntp", drafted)
+    assert got.token_ids == expected.token_ids
+    assert got.stats.steps <= expected.stats.steps // 2 and got.stats.mean_accepted > 2
 
 
 def run_cli(args, capsys):
