@@ -74,7 +74,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict:
-    log_file = Path(tempfile.mkdtemp()) / "server.log"
+    log_file = args.server_log or Path(tempfile.mkdtemp()) / "server.log"
     client = LanguageClient("lsp-latency", "1")
     states: list[str] = []
     diagnostics: dict[str, asyncio.Future] = {}
@@ -173,8 +173,10 @@ def table(result: dict, args: argparse.Namespace, load: tuple[float, float, floa
         f"an automatic inline completion awaited after every {args.every}th character ({result['requests']} requests, "
         "default model and server settings: dtype auto and decoder "
         + (f"{args.decoder} (set for this run), " if args.decoder else "auto, which on a CPU is ")
-        + "float16 weights and, for auto, Medusa with a 4-node tree where fbgemm's float16 kernel runs, else "
-        "next-token decoding; maxNewTokens 48, "
+        + "float16 weights and, for auto, next-token decoding for these automatic completions (Medusa "
+        "for invoked ones), verifying tokens copied from the document: up to 8 in the prompt pass (every "
+        "decoder), up to 4 with each next-token step that finds a match; prompt anchors every 64 lines; "
+        "maxNewTokens 48, "
         "contextTokens 1024, debounceMs 120). Decoding is the server's own time for the model run; the rest is "
         "the request waiting behind the edits sent before it, and the transport.",
         "",
@@ -200,6 +202,7 @@ def main() -> None:
     parser.add_argument("--decoder", choices=DECODERS,
                         help="the server's decoder setting for this run (default: the server's own, auto)")
     parser.add_argument("--out", type=Path, help="write the markdown table here")
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here (each completion's tokens and time)")
     args = parser.parse_args()
     load = os.getloadavg()
     result = asyncio.run(run(args))
