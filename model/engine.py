@@ -118,7 +118,7 @@ class Engine:
         there cost 3-5x a step and Medusa ran at 0.60x next-token, benchmarks/decode_speed.md), and
         next-token on a CPU for a `short_output` (automatic ghost text, one statement): there a 5-row
         tree pass costs about 1.8x a step and the heads kept 1.45 tokens a step, so next-token with the
-        prefill's prompt-lookup draft answered sooner (p50 173 against 213 ms, benchmarks/lsp_latency.md)."""
+        prefill's prompt-lookup draft answered sooner (p50 210 against 225 ms, docs/decoding.md)."""
         if name == "auto":
             lean = self.lm.lean
             slow_trees = lean is not None and lean.weight_format != "dense" and not lean.cheap_tree_passes

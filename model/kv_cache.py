@@ -74,5 +74,23 @@ class PrefixCache:
         truncate(cache, len(ids))
         self._ids, self._cache = list(ids), cache
 
+    @property
+    def ids(self) -> list[int]:
+        """The prompt whose entries the cache holds."""
+        return list(self._ids)
+
+    def rewind(self, ids: list[int]) -> None:
+        """Keep only what a cache that had last seen `ids` could still serve: the prefix the cached
+        prompt shares with `ids`. Lets a benchmark answer one prompt several ways from one cache state."""
+        if self._cache is None:
+            return
+        common = 0
+        for a, b in zip(self._ids, ids):
+            if a != b:
+                break
+            common += 1
+        truncate(self._cache, common)
+        self._ids = list(ids[:common])
+
     def clear(self) -> None:
         self._ids, self._cache = [], None

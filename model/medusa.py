@@ -26,7 +26,7 @@ from verifrag.model.tree import CandidateTree, child_indices
 
 # Up to this many rows (root + nodes) one LM-head pass over all of them beats a pass per kept token: on
 # one AVX-512 core with float16 weights 1 row took 3.3 ms, 5 rows 4.9 ms, 11 rows 9.1 ms, and a step keeps
-# 2-4 tokens (runs/s9/head_rows.py, ninth session).
+# 2-4 tokens (a throwaway timing script, ninth session).
 ONE_HEAD_PASS_ROWS = 12
 
 

@@ -26,8 +26,8 @@ class DecodeStats:
     @property
     def mean_accepted(self) -> float:
         """Tokens accepted per step before fragment snapping: exactly 1.0 for plain next-token, 1 + the
-        accepted draft tokens for Medusa and for next-token steps with a prompt-lookup draft. Snapping and the final trim show in `frag_discarded`, so
-        `new_tokens / steps` can be lower."""
+        accepted draft tokens for Medusa and for next-token steps with a prompt-lookup draft. Snapping
+        and the final trim show in `frag_discarded`, so `new_tokens / steps` can be lower."""
         return self.accepted / self.steps if self.steps else 0.0
 
     @property

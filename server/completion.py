@@ -33,13 +33,13 @@ if TYPE_CHECKING:
 # 64 lines of Verilog are roughly half the default 1,024-token budget, so a jump keeps about half of it:
 # jumps come half as often as with 32 lines and the prompts recomputed hold fewer tokens. On the typing
 # replay: 3 jumps instead of 6, 3,847 instead of 6,879 prompt tokens computed, p95 536 against 777 ms
-# (runs/s9/replay_inline.py); the prompt then holds 64 lines less than the budget allows, at worst.
+# (a throwaway replay script, ninth session); the prompt then holds 64 lines less than the budget allows, at worst.
 ANCHOR_LINES = 64
 MAX_COUNTS = 6
 # Tokens drafted from the document: by the prompt pass (`DecodeConfig.prefill_lookup`) and by each
 # next-token step that finds a match (`step_lookup`). Side by side on the typing replay with next-token
-# decoding (runs/s9/replay_ab.py): none p50 251 ms; 8 in the prompt pass 173 (12: 186); and 4 more a
-# step, p50 178 against 196, p95 447 against 636 in a later run (6: 175 and 523).
+# decoding (benchmarks/ghost_text_replay.py, docs/decoding.md): p50 280 ms without drafts, 210 with 8 in
+# the prompt pass, 194 with 4 more a step (p95 615, 732, 540); 12 and 6 did no better in earlier runs.
 PREFILL_LOOKUP_TOKENS = 8
 STEP_LOOKUP_TOKENS = 4
 _OPENERS = {"begin", "case", "casex", "casez", "fork", "function", "task", "generate"}
@@ -60,7 +60,8 @@ class Suggestion:
     latency_ms: float
 
 
-def cursor_context(text: str, offset: int, budget_tokens: int, count_tokens: Callable[[str], int]) -> Context:
+def cursor_context(text: str, offset: int, budget_tokens: int, count_tokens: Callable[[str], int],
+                   anchor_lines: int = ANCHOR_LINES) -> Context:
     """The prompt for a cursor at str `offset`; `count_tokens` measures the budget in model tokens.
 
     The characters-per-token ratio of the text just before the cursor says roughly how far back the
@@ -73,9 +74,9 @@ def cursor_context(text: str, offset: int, budget_tokens: int, count_tokens: Cal
     sample = before[-budget_tokens * 4 :]
     chars_per_token = len(sample) / max(1, count_tokens(sample))
     earliest = offset - int(budget_tokens * chars_per_token * 1.1)
-    first = -(-bisect.bisect_left(lines.starts, earliest) // ANCHOR_LINES) * ANCHOR_LINES
-    last = cursor_line // ANCHOR_LINES * ANCHOR_LINES
-    anchors = [*range(first, last, ANCHOR_LINES)][:MAX_COUNTS - 1] + [last]
+    first = -(-bisect.bisect_left(lines.starts, earliest) // anchor_lines) * anchor_lines
+    last = cursor_line // anchor_lines * anchor_lines
+    anchors = [*range(first, last, anchor_lines)][:MAX_COUNTS - 1] + [last]
     start = lines.starts[cursor_line]
     for anchor in anchors:
         if count_tokens(before[lines.starts[anchor] :]) <= budget_tokens:

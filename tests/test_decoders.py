@@ -99,6 +99,22 @@ def test_prefix_cache_reuse_changes_nothing():
     assert first.stats.prompt_tokens > 0
 
 
+def test_a_rewound_prefix_cache_serves_what_it_served_before():
+    """Rewinding to an earlier prompt keeps only the prefix it shares with the cached one, so the next
+    prompt reuses as much as it would have right after that earlier prompt, and decodes the same."""
+    lm, _ = tiny_lm("llama", seed=1)
+    decoder = NextTokenDecoder(lm)
+    config = DecodeConfig(max_new_tokens=12, snap_fragments=False, stop_at_endmodule=False)
+    decoder.generate("module m(input a);\nwire b;\n", config)
+    earlier = lm.prefix_cache.ids
+    first = decoder.generate("module m(input a);\nwire c;\n", config)
+    lm.prefix_cache.rewind(earlier)
+    assert len(lm.prefix_cache.ids) < len(earlier) and earlier[: len(lm.prefix_cache.ids)] == lm.prefix_cache.ids
+    again = decoder.generate("module m(input a);\nwire c;\n", config)
+    assert again.stats.reused_prompt_tokens == first.stats.reused_prompt_tokens > 0
+    assert again.token_ids == first.token_ids
+
+
 def test_sampling_with_typical_acceptance_is_reproducible_with_a_seed():
     lm, heads = tiny_lm("qwen2", seed=2)
     tree = CandidateTree.from_paths(default_paths(heads.num_heads, 16), heads.num_heads)
