@@ -57,12 +57,7 @@ class PrefixCache:
         """
         if self._cache is None:
             return None, 0
-        common = 0
-        for a, b in zip(self._ids, ids):
-            if a != b:
-                break
-            common += 1
-        reusable = min(common, len(ids) - 1)
+        reusable = min(self._shared(ids), len(ids) - 1)
         cache, self._cache, self._ids = self._cache, None, []
         if reusable == 0:
             return None, 0
@@ -84,13 +79,18 @@ class PrefixCache:
         prompt shares with `ids`. Lets a benchmark answer one prompt several ways from one cache state."""
         if self._cache is None:
             return
+        common = self._shared(ids)
+        truncate(self._cache, common)
+        self._ids = list(ids[:common])
+
+    def _shared(self, ids: list[int]) -> int:
+        """How many leading tokens `ids` shares with the cached prompt."""
         common = 0
         for a, b in zip(self._ids, ids):
             if a != b:
                 break
             common += 1
-        truncate(self._cache, common)
-        self._ids = list(ids[:common])
+        return common
 
     def clear(self) -> None:
         self._ids, self._cache = [], None
