@@ -5,6 +5,7 @@ changes and the cache is left as if they had been decoded one by one."""
 import pytest
 
 from tests.tiny_models import tiny_lm
+from verifrag.errors import UserError
 from verifrag.model.hybrid import HybridDecoder
 from verifrag.model.medusa import MedusaDecoder
 from verifrag.model.ntp import NextTokenDecoder
@@ -23,8 +24,9 @@ PROMPTS = [
 
 @pytest.mark.parametrize("kind", ["llama", "qwen2", "mistral"])
 @pytest.mark.parametrize("heal", [False, True])
-def test_greedy_output_is_the_same_with_and_without_the_prefill_draft(kind, heal):
-    lm, heads = tiny_lm(kind, seed=3)
+@pytest.mark.parametrize("runtime", ["transformers", "lean"])
+def test_greedy_output_is_the_same_with_and_without_document_drafts(kind, heal, runtime):
+    lm, heads = tiny_lm(kind, seed=3, runtime=runtime)
     tree = CandidateTree.from_paths(default_paths(heads.num_heads, 8), heads.num_heads)
     decoders = [NextTokenDecoder(lm), MedusaDecoder(lm, heads, tree), HybridDecoder(lm, heads, tree)]
     for prompt in PROMPTS:
@@ -45,5 +47,5 @@ def test_greedy_output_is_the_same_with_and_without_the_prefill_draft(kind, heal
 @pytest.mark.parametrize("field", ["prefill_lookup", "step_lookup"])
 def test_a_negative_lookup_length_is_refused(field):
     lm, _ = tiny_lm("llama", seed=3)
-    with pytest.raises(Exception, match=field):
+    with pytest.raises(UserError, match=field):
         NextTokenDecoder(lm).generate("abc", DecodeConfig(**{field: -1}))
