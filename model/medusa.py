@@ -72,7 +72,7 @@ class MedusaDecoder:
         """One forward pass over root + tree nodes on top of `past` cached positions: the tree's tokens
         and the final hidden state at every tree position. The cache grows by the whole tree."""
         tokens = torch.cat([torch.tensor([root], device=nodes.device), nodes])[None]
-        hidden = self.lm.tree_hidden(tokens, cache, past + self._depths, self._ancestors)
+        hidden = self.lm.hidden_states(tokens, cache, past + self._depths, self._ancestors)
         return tokens[0], hidden
 
     def best_path(self, tokens: torch.Tensor, hidden: torch.Tensor, config: DecodeConfig) -> tuple[torch.Tensor, torch.Tensor]:

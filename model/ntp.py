@@ -49,7 +49,6 @@ class NextTokenDecoder:
             if run.emitter.accept(tokens[:kept]):
                 break
             past += kept
-            if chain:
-                truncate(cache, past)
-            logits = step_logits[kept - 1] if chain else step_logits[-1]
+            truncate(cache, past)  # drops the chain's rejected tokens; a one-token step has none
+            logits = step_logits[kept - 1]
         return run.finish(cache)

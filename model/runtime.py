@@ -122,9 +122,10 @@ class LanguageModel:
         )
 
     @torch.inference_mode()
-    def tree_hidden(self, ids: torch.Tensor, cache: Cache, positions: torch.Tensor, tree_mask: torch.Tensor) -> torch.Tensor:
-        """Final hidden states of a tree pass (as `forward`), without logits: the caller asks
-        `head_logits` for the few rows its acceptance walk visits."""
+    def hidden_states(self, ids: torch.Tensor, cache: Cache, positions: torch.Tensor | None = None,
+                      tree_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden states of a pass (as `forward`: a tree pass with `positions` and `tree_mask`, else
+        causal), without logits: the caller asks `head_logits` for the rows it needs."""
         if self.lean is not None:
             return self.lean(ids, cache, positions, tree_mask, with_logits=False)[1]
         # transformers always computes some logits: keep only the last row's, not one per node
@@ -160,11 +161,7 @@ class LanguageModel:
         if not draft:
             logits, hidden = self.forward(tensor, cache, last_only=True)
             return Prefill(cache, logits[-1], hidden[-1], reused)
-        if self.lean is not None:
-            hidden = self.lean(tensor, cache, with_logits=False)[1]
-        else:
-            hidden = self._transformers_pass(tensor, cache, None, None, logits_to_keep=1).hidden_states[-1][0]
-        rows = hidden[-len(draft) - 1 :]
+        rows = self.hidden_states(tensor, cache)[-len(draft) - 1 :]
         logits = self.head_logits(rows)  # one pass over every row: reading the head's weight dominates
         return Prefill(cache, logits[0], rows[0], reused, rows[1:], logits[1:])
 
