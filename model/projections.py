@@ -105,10 +105,13 @@ def fbgemm_half_available() -> bool:
 class PackedHalfProjection:
     """The parts fused into one float16 matrix in fbgemm's packed layout, multiplied by float32
     activations with float32 sums and outputs (the weights are widened in registers). One kernel serves
-    every row count and computes each row alone, so a tree pass verifies exactly what a one-token step
-    would produce. Measured per model pass of SmolLM2-135M's layers on one AVX-512 core: a one-token
-    step 14.5 ms (torch's float16 matrix-vector kernel 16.8, float32 35.6) and a 17-row pass 52 ms
-    (float32 108, torch's float16 224). The model's float32 tensors are left as they are."""
+    every row count and computes each row as a one-token step would: bit for bit on AVX-512, so a tree
+    pass verifies exactly what a step would produce; on AVX2 the kernels for a block's last one or two
+    rows (and a one-token step) sum in another order, about 1e-7 of the output's size apart (measured,
+    tenth session), so a greedy tree pass can disagree with a step only at a near-exact tie. Measured
+    per model pass of SmolLM2-135M's layers on one AVX-512 core: a one-token step 14.5 ms (torch's
+    float16 matrix-vector kernel 16.8, float32 35.6) and a 17-row pass 52 ms (float32 108, torch's
+    float16 224). The model's float32 tensors are left as they are."""
 
     def __init__(self, parts: Sequence[torch.nn.Linear]) -> None:
         weight = torch.cat([p.weight.detach().float() for p in parts])

@@ -181,8 +181,10 @@ def test_low_precision_rows_agree_with_one_row_steps_and_with_the_float_weights(
 
 @pytest.mark.skipif(not fbgemm_half_available(), reason="fbgemm's float16 kernel needs x86 with AVX2")
 def test_packed_float16_rows_are_one_row_steps_and_multiply_by_the_float16_weights():
-    """fbgemm's kernel computes each row alone (a tree pass verifies exactly what a step produces), in
-    float32 on the float16 values of the weights, and leaves the model's own weights alone."""
+    """fbgemm's kernel computes a pass's rows as one-token steps would (on AVX-512 bit for bit, so a tree
+    pass verifies exactly what a step produces; on AVX2 its kernels for a block's last one or two rows
+    sum in another order, measured about 1e-7 of the output's size), in float32 on the float16 values
+    of the weights, and leaves the model's own weights alone."""
     torch.manual_seed(0)
     linear = torch.nn.Linear(96, 40, bias=True)
     other = torch.nn.Linear(96, 24, bias=False)
@@ -193,7 +195,10 @@ def test_packed_float16_rows_are_one_row_steps_and_multiply_by_the_float16_weigh
     rows = torch.cat(fused(x), dim=-1)
     assert rows.dtype == torch.float32 and rows.shape == (17, 64)
     singles = torch.cat([torch.cat(fused(x[i : i + 1]), dim=-1) for i in range(17)])
-    assert torch.equal(rows, singles)
+    if torch.backends.cpu.get_cpu_capability() == "AVX512":
+        assert torch.equal(rows, singles)
+    else:
+        assert (rows - singles).abs().max() <= 1e-6 * rows.abs().max()  # float16 rounding would be ~1e-3
     exact = x @ original.half().float().T + torch.cat([linear.bias.detach(), torch.zeros(24)])
     assert (rows - exact).abs().max() < 1e-5 * exact.abs().max()
     assert (rows - exact).abs().max() < (x @ original.T - exact).abs().max() + 1e-5  # rounding, not noise
