@@ -90,19 +90,6 @@ class Pieces:
         self.pieces[0:1] = [rest] if rest else []
         return head
 
-    async def readline(self, limit: int) -> bytes:
-        line = b""
-        while self.pieces and not line.endswith(b"\n") and len(line) < limit:
-            cut = self.pieces[0].find(b"\n", 0, limit - len(line))
-            line += await self.read_some(cut + 1 if cut >= 0 else limit - len(line))
-        return line
-
-    async def read_exactly(self, size: int) -> bytes:
-        data = b""
-        while self.pieces and len(data) < size:
-            data += await self.read_some(size - len(data))
-        return data
-
 
 class Answers:
     """A writer that keeps what the protocol sends."""
@@ -131,3 +118,27 @@ def test_oversize_messages_are_answered_under_their_own_ids_wherever_the_input_i
         protocol.set_writer(answers)
         asyncio.run(transport.serve(threading.Event(), Pieces([stream[:cut], stream[cut:]]), protocol))
         assert answers.ids() == [274, 275], stream[:cut]
+
+
+def test_a_burst_of_messages_is_read_in_chunks_not_a_read_per_line_and_body():
+    """Fast typing sends a full-text didChange per character; on stdin every read is a hop to a worker
+    thread, so 60 messages of 6 KB that arrived together must cost a handful of reads, not 180."""
+    requests = [json.dumps({"jsonrpc": "2.0", "id": n, "method": "textDocument/hover",
+                            "params": {"padding": "x" * 6000}}).encode() for n in range(60)]
+    stream = b"".join(b"Content-Length: %d\r\n\r\n" % len(body) + body for body in requests)
+    source = Pieces([stream])
+    reads = 0
+    read_some = source.read_some
+
+    async def counted(size: int) -> bytes:
+        nonlocal reads
+        reads += 1
+        return await read_some(size)
+
+    source.read_some = counted
+    answers = Answers()
+    protocol = JsonRPCProtocol(None, default_converter())
+    protocol.set_writer(answers)
+    asyncio.run(transport.serve(threading.Event(), source, protocol))
+    assert answers.ids() == list(range(60))  # each answered (method not found), in order
+    assert reads <= len(stream) // transport._CHUNK + 2
