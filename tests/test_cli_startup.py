@@ -35,7 +35,7 @@ def probe(*args: str) -> dict:
     ["--help"], ["--version"], ["generate", "--help"], ["eval", "--help"], ["verify", "--help"],
     ["bench", "--help"], ["serve", "--help"], ["doctor", "--help"], ["train", "--help"],
     ["train", "sft", "--help"], ["train", "medusa", "--help"], ["train", "data", "--help"],
-    ["train", "distill", "--help"], ["train", "salv", "--help"],
+    ["train", "distill", "--help"], ["train", "salv", "--help"], ["train", "synth", "--help"],
 ], ids=" ".join)
 def test_help_and_version_load_nothing_heavy(args):
     result = probe(*args)

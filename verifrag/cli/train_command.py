@@ -1,4 +1,4 @@
-"""`verifrag train data|medusa|salv`: offline training steps.
+"""`verifrag train data|synth|sft|distill|medusa|salv`: offline training steps.
 
 `data` builds the corpus (implemented here, see docs/corpus.md). `medusa` and `salv` are thin
 dispatchers to `verifrag.training.medusa.cli` and `verifrag.training.salv.cli`; a step whose module is
@@ -14,6 +14,8 @@ from typing import Callable
 _DISPATCHED = {
     "sft": ("verifrag.training.sft.cli",
             "Supervised tuning: instruction pairs (answer-only loss) and raw Verilog, LoRA on the base."),
+    "synth": ("verifrag.training.corpus.synthetic_cli",
+              "Synthetic basic-construct pairs (gates, muxes, counters, ...), each template checked by simulation."),
     "distill": ("verifrag.training.medusa.distill_cli",
                 "Self-distillation: a tuned checkpoint's own continuations, as Medusa training text."),
     "medusa": ("verifrag.training.medusa.cli", "Train Medusa heads (Medusa-1/-2) on the corpus."),
