@@ -126,3 +126,11 @@ class BenchmarkIndex:
     def text_overlap(self, text: str) -> str | None:
         """The problem whose description this text copies, or None."""
         return self._text.overlap(ngrams(text_words(text), TEXT_N), TEXT_RULE)
+
+    def contamination(self, code: str, text: str) -> str | None:
+        """Why a record overlaps an evaluation problem (`benchmark_code`, else `benchmark_text`), or None."""
+        if self.code_overlap(code):
+            return "benchmark_code"
+        if text and self.text_overlap(text):
+            return "benchmark_text"
+        return None

@@ -177,13 +177,7 @@ class _Pipeline:
 
     def contamination(self, code: str, text: str) -> str | None:
         """Why the record overlaps an evaluation problem (`benchmark_code`/`benchmark_text`), or None."""
-        if self.benchmarks is None:
-            return None
-        if self.benchmarks.code_overlap(code):
-            return "benchmark_code"
-        if text and self.benchmarks.text_overlap(text):
-            return "benchmark_text"
-        return None
+        return None if self.benchmarks is None else self.benchmarks.contamination(code, text)
 
     def decontam(self, units: Iterable[ModuleUnit]) -> Iterator[ModuleUnit]:
         count = self.stats.stage("decontam", "modules")

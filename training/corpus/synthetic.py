@@ -541,7 +541,8 @@ class Generated:
 
 
 def generate(count: int, seed: int, families: Sequence[str] | None = None) -> Generated:
-    """`count` distinct pairs, families taken in turn so each gets an equal share."""
+    """Up to `count` distinct pairs, families taken in turn; a family with few distinct variants (decoders,
+    priority encoders) stops adding once its draws repeat, so it ends with a smaller share."""
     chosen = [FAMILIES[name] for name in (families or FAMILIES)]
     rng = random.Random(seed)
     result = Generated()

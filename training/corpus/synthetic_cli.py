@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
     kept, dropped = [], Counter()
     for record in generated.records:
         if check_module(record["answer"]) is not Verdict.OK:
-            dropped["syntax"] += 1
-        elif index is not None and index.code_overlap(record["answer"]):
-            dropped["benchmark_code"] += 1
-        elif index is not None and index.text_overlap(record["prompt"]):
-            dropped["benchmark_text"] += 1
+            reason = "syntax"
+        else:
+            reason = index.contamination(record["answer"], record["prompt"]) if index is not None else None
+        if reason:
+            dropped[reason] += 1
         else:
             kept.append(record)
     out.parent.mkdir(parents=True, exist_ok=True)
