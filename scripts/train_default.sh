@@ -2,7 +2,7 @@
 # The default model's whole recipe, stage by stage, into runs/default-model/ (never over the committed
 # model/default_checkpoint/). Every stage is time-budgeted or short, and a rerun continues: finished
 # stages are skipped, a stopped SFT stage resumes exactly where it stopped (`--resume`).
-#   bash scripts/train_default.sh          the CPU recipe (the documented default; about 4 h of one thread,
+#   bash scripts/train_default.sh          the CPU recipe (the documented default; about 5 h of one thread,
 #                                          so it spans sessions: rerun it to continue)
 #   bash scripts/train_default.sh --gpu    the same stages on all the data with larger budgets, for a
 #                                          lent GPU; copy runs/default-model back afterwards
@@ -12,10 +12,13 @@
 #   1 LoRA rank 32 (benchmarks/default_model.md has the rank comparison) on the instruction pairs
 #   2 the same pairs with each answer's ports listed in the prompt (`--interface-prompts`)
 #   3 two more epochs of stage 2's data (fifth session: pass@1 7 -> 9 of 156)
-#   4 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
+#   4 one epoch of 600 synthetic basic-construct pairs (`verifrag train synth`) mixed with 400 corpus
+#     pairs (thirteenth session, the whole epoch of 101 steps: pass@1 9 -> 13 of 156; the committed
+#     checkpoint is this adapter with the sixth session's heads, which stages 5-6 trained on stage 3's base)
+#   5 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
 #     (self-distillation; sixth session: 640 such prompts took Medusa to 2.36 tokens a step, from 2.25 with 160 pairs)
-#   5 four Medusa heads trained on those answers over the tuned base
-#   6 runs/default-model = stage 3's checkpoint + stage 5's heads
+#   6 four Medusa heads trained on those answers over the tuned base
+#   7 runs/default-model = stage 4's checkpoint + stage 6's heads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -71,16 +74,34 @@ sft runs/default-model-stages/sft-iface --init-checkpoint runs/default-model-sta
 sft runs/default-model-stages/sft-iface-more --init-checkpoint runs/default-model-stages/sft-iface \
     --pairs data/corpus_v2/pairs.jsonl --interface-prompts --epochs "$more_epochs" --lr 2e-4
 
+if [ ! -f data/synthetic/pairs.jsonl ]; then
+    "$verifrag" train synth --count 1200 --seed 0 --out data/synthetic/pairs.jsonl --benchmarks $benchmarks
+fi
+mix=runs/default-model-stages/synthetic_mix.jsonl
+if [ ! -f $mix ]; then  # 600 synthetic + 400 corpus pairs, the eleventh session's draw exactly
+    .venv/bin/python - data/synthetic/pairs.jsonl data/corpus_v2/pairs.jsonl $mix <<'PY'
+import json, random, sys
+synthetic, corpus = ([json.loads(line) for line in open(path)] for path in sys.argv[1:3])
+rng = random.Random(0)
+mix = rng.sample(synthetic, 600) + rng.sample(corpus, 400)
+rng.shuffle(mix)
+open(sys.argv[3], "w").writelines(json.dumps(record) + "\n" for record in mix)
+PY
+fi
+sft runs/default-model-stages/sft-synth --init-checkpoint runs/default-model-stages/sft-iface-more \
+    --pairs $mix --interface-prompts --epochs 1 --lr 2e-4
+tuned=runs/default-model-stages/sft-synth
+
 distilled=runs/default-model-stages/distilled.jsonl
 if [ ! -f $distilled ]; then
-    "$verifrag" train distill --checkpoint runs/default-model-stages/sft-iface-more --pairs data/corpus_v2/pairs.jsonl \
+    "$verifrag" train distill --checkpoint $tuned --pairs data/corpus_v2/pairs.jsonl \
         --raw data/corpus_v2/train.jsonl --limit "$distill_limit" --batch-size 16 --max-new-tokens 256 --out $distilled.partial
     mv $distilled.partial $distilled
 fi
 
 heads=runs/default-model-stages/heads
 if [ ! -f $heads/medusa_heads.safetensors ]; then
-    "$verifrag" train medusa --base-checkpoint runs/default-model-stages/sft-iface-more --data $distilled \
+    "$verifrag" train medusa --base-checkpoint $tuned --data $distilled \
         --heldout-fraction 0.1 -o $heads --num-heads 4 --head-layers 1 --labels progressive --frag-tokens off \
         --seq-len 512 --max-train-tokens "$head_tokens" --max-heldout-tokens 3000 --max-doc-chars 8000 \
         --batch-size 2 --epochs "$head_epochs" --lr 3e-3 --competitors 8 --tree-nodes 16
@@ -88,11 +109,11 @@ fi
 
 rm -rf $out
 mkdir -p $out
-cp -r runs/default-model-stages/sft-iface-more/. $out/
+cp -r $tuned/. $out/
 rm -rf $out/train_state
 cp $heads/medusa_heads.safetensors $heads/verifrag.json $out/
 # the heads' verifrag.json describes the head training; keep the adapter's training record beside it
-.venv/bin/python - "$out/verifrag.json" runs/default-model-stages/sft-iface-more/verifrag.json <<'PY'
+.venv/bin/python - "$out/verifrag.json" $tuned/verifrag.json <<'PY'
 import json, sys
 config, adapter = (json.load(open(path)) for path in sys.argv[1:])
 config["provenance"]["sft"] = adapter["provenance"]["sft"]
