@@ -13,8 +13,7 @@
 #   2 the same pairs with each answer's ports listed in the prompt (`--interface-prompts`)
 #   3 two more epochs of stage 2's data (fifth session: pass@1 7 -> 9 of 156)
 #   4 one epoch of 600 synthetic basic-construct pairs (`verifrag train synth`) mixed with 400 corpus
-#     pairs (thirteenth session, the whole epoch of 101 steps: pass@1 9 -> 13 of 156; not the committed
-#     checkpoint yet)
+#     pairs (thirteenth and fourteenth sessions, 101 steps: pass@1 9 -> 13 of 156)
 #   5 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
 #     (self-distillation; sixth session: 640 such prompts took Medusa to 2.36 tokens a step, from 2.25 with 160 pairs)
 #   6 four Medusa heads trained on those answers over the tuned base

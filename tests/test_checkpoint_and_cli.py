@@ -91,7 +91,9 @@ def test_default_model_medusa_is_lossless(default_engine):
 
 def test_default_model_answers_a_repeated_statement_from_the_prefill_pass(default_engine):
     """Ghost text where the file repeats itself: the document's own continuation, drafted in the prompt
-    pass, is the whole answer, so no decoding step runs; the answer is the one every decoder gives."""
+    pass, is the whole answer, so no decoding step runs; the answer is the one every decoder gives.
+    The pass may verify more of the draft than the statement the stop rule keeps (the next line repeats
+    too), so the kept draft covers the answer rather than equals it."""
     block = "  always @(posedge clk) begin\n    if (rst) begin\n      q <= 0;\n    end else begin\n      q <= q + d;\n    end\n  end\n"
     prompt = ("module m(input clk, input rst, input [3:0] d, output reg [3:0] q, output reg [3:0] r);\n"
               + block + block.replace("q", "r") + "  always @(posedge clk) begin\n    if (rs")
@@ -102,7 +104,7 @@ def test_default_model_answers_a_repeated_statement_from_the_prefill_pass(defaul
     for decoder in ("ntp", "medusa", "hybrid"):
         got = default_engine.generate(prompt, decoder, drafted)
         assert got.token_ids == expected.token_ids
-        assert got.stats.steps == 0 and got.stats.prefill_draft_tokens == len(expected.token_ids)
+        assert got.stats.steps == 0 and got.stats.prefill_draft_tokens >= len(expected.token_ids)
 
 
 def test_default_model_copies_the_rest_of_a_repeated_comment_in_few_steps(default_engine):
