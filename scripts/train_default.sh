@@ -2,7 +2,7 @@
 # The default model's whole recipe, stage by stage, into runs/default-model/ (never over the committed
 # model/default_checkpoint/). Every stage is time-budgeted or short, and a rerun continues: finished
 # stages are skipped, a stopped SFT stage resumes exactly where it stopped (`--resume`).
-#   bash scripts/train_default.sh          the CPU recipe (the documented default; about 5 h of one thread,
+#   bash scripts/train_default.sh          the CPU recipe (the documented default; 3.5 to 5 h of one thread,
 #                                          so it spans sessions: rerun it to continue)
 #   bash scripts/train_default.sh --gpu    the same stages on all the data with larger budgets, for a
 #                                          lent GPU; copy runs/default-model back afterwards
@@ -15,7 +15,7 @@
 #   4 one epoch of 600 synthetic basic-construct pairs (`verifrag train synth`) mixed with 400 corpus
 #     pairs (thirteenth and fourteenth sessions, 101 steps: pass@1 9 -> 13 of 156)
 #   5 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
-#     (self-distillation; sixth session: 640 such prompts took Medusa to 2.36 tokens a step, from 2.25 with 160 pairs)
+#     (self-distillation; 640 such prompts: 2.53 tokens a step over stage 4, fourteenth session)
 #   6 four Medusa heads trained on those answers over the tuned base
 #   7 runs/default-model = stage 4's checkpoint + stage 6's heads
 set -euo pipefail
