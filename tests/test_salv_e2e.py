@@ -78,6 +78,26 @@ def test_autovcoder_and_pairs_records_name_the_first_declared_module(tmp_path, s
         ("avc-0001", "Pick b when s is high, else a.", "mux2", mux), ("tasks:4", "AND and XOR.", "pair", REFERENCE)]
 
 
+def test_interface_prompts_list_the_reference_ports_and_ask_for_top_module(tmp_path, checkpoint):
+    """The prompt the default model was tuned on: ports listed, module TopModule, reference renamed to
+    match; the rollouts record that prompt and refuse to mix with rollouts of plain prompts."""
+    bus = "module bus(input [7:0] d, input en, output [7:0] q);\n  assign q = en ? d : 8'd0;\nendmodule\n"
+    write_jsonl(tmp_path / "tasks.jsonl", [{"id": "avc-0001", "problem": "Pass d through when en is high.", "reference": bus}])
+    (task,), skipped = read_tasks(tmp_path / "tasks.jsonl", interface_prompts=True)
+    assert skipped == 0 and task.module == "TopModule"
+    assert task.reference == bus.replace("module bus", "module TopModule")
+    assert task.spec.splitlines() == [
+        "Implement the module TopModule with these ports (one bit wide unless a width is given):", "",
+        " - input  d (8 bits)", " - input  en", " - output q (8 bits)", "", "Pass d through when en is high."]
+    settings = RolloutSettings(str(checkpoint), samples=1, max_new_tokens=4, interface_prompts=True)
+    path = run_rollouts([task], tmp_path / "work", settings, engine=Engine.load(checkpoint), progress=False)
+    (record,) = read_jsonl(path)
+    assert " - input  en" in record["prompt"] and record["completion"].startswith("module TopModule")
+    with pytest.raises(UserError, match="other settings"):
+        run_rollouts([task], tmp_path / "work", RolloutSettings(str(checkpoint), samples=1, max_new_tokens=4),
+                     engine=Engine.load(checkpoint), progress=False)
+
+
 def test_a_record_of_no_accepted_shape_is_a_one_line_error(tmp_path):
     write_jsonl(tmp_path / "bad.jsonl", [{"problem": "Spec.", "reference": REFERENCE}, {"question": "q", "code": REFERENCE}])
     with pytest.raises(UserError) as error:

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rollouts.add_argument("--max-new-tokens", type=int, default=384, help="token budget per sample (default 384)")
     rollouts.add_argument("--decoder", choices=("ntp", "medusa"), default="ntp", help="decoder (default ntp)")
     rollouts.add_argument("--seed", type=int, default=0, help="sample i is seeded with seed + i; also DPO's seed")
+    rollouts.add_argument("--interface-prompts", action="store_true",
+                          help="list each reference's ports in its prompt and ask for TopModule, as "
+                               "`verifrag train sft --interface-prompts` trains (the default model was tuned so)")
     pairs = parser.add_argument_group("pairs")
     pairs.add_argument("--vectors", type=int, default=256, help="random test vectors per verification")
     pairs.add_argument("--sim-timeout", type=float, default=20.0, metavar="S", help="simulation limit in CPU seconds")
@@ -65,11 +68,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--data is required to sample rollouts")
         if args.samples < 1:
             raise UserError("--samples must be 1 or more")
-        tasks, skipped = read_tasks(args.data, limit=args.limit, max_reference_chars=args.max_reference_chars)
+        tasks, skipped = read_tasks(args.data, limit=args.limit, max_reference_chars=args.max_reference_chars,
+                                    interface_prompts=args.interface_prompts)
         if not tasks:
             raise UserError(f"no usable prompts in {args.data} ({skipped} skipped)")
         settings = RolloutSettings(str(Path(args.checkpoint or DEFAULT_CHECKPOINT).resolve()), args.samples,
-                                   args.temperature, args.top_p, args.max_new_tokens, args.decoder, args.seed)
+                                   args.temperature, args.top_p, args.max_new_tokens, args.decoder, args.seed,
+                                   args.interface_prompts)
         print(f"salv: {len(tasks)} prompts ({skipped} skipped) x {args.samples} samples", file=sys.stderr)
         run_rollouts(tasks, work, settings, progress=progress)
     if args.stage in ("pairs", "all"):

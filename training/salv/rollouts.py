@@ -41,6 +41,7 @@ class RolloutSettings:
     max_new_tokens: int = 384
     decoder: str = "ntp"
     seed: int = 0
+    interface_prompts: bool = False  # the tasks' prompts list their ports (`tasks.read_tasks`)
 
     def decode_config(self, index: int) -> DecodeConfig:
         """Sample `index` of a task is seeded with seed + index, so reruns reproduce it."""

@@ -14,7 +14,8 @@ import re
 from verifrag.simulation.interface import InterfaceError, read_interface
 from verifrag.training.sft.examples import Pair
 
-HEADER = "Implement the module TopModule with these ports (one bit wide unless a width is given):"
+TOP_MODULE = "TopModule"
+HEADER = f"Implement the module {TOP_MODULE} with these ports (one bit wide unless a width is given):"
 
 
 def with_interface(pair: Pair) -> Pair | None:
@@ -26,7 +27,7 @@ def with_interface(pair: Pair) -> Pair | None:
         return None
     ports = [f" - {port.direction:<6} {port.name}" + (f" ({port.width} bits)" if port.width > 1 else "")
              for port in interface.ports]
-    module, renamed = re.subn(rf"\bmodule\s+{re.escape(interface.name)}\b", "module TopModule", pair.module, count=1)
+    module, renamed = re.subn(rf"\bmodule\s+{re.escape(interface.name)}\b", f"module {TOP_MODULE}", pair.module, count=1)
     if not renamed:
         return None
     spec = "\n".join([HEADER, "", *ports, "", pair.spec.strip()])
