@@ -12,9 +12,11 @@ from transformers import PreTrainedTokenizerBase
 from verifrag.syntax.closing import close_module
 
 SYSTEM = "You are an expert digital designer. Answer with synthesizable Verilog only."
+# The module every generation asks for by default, and the name the tuning data gives its answers.
+TOP_MODULE = "TopModule"
 
 
-def module_prompt(spec: str, tokenizer: PreTrainedTokenizerBase, module_name: str = "TopModule") -> tuple[str, str]:
+def module_prompt(spec: str, tokenizer: PreTrainedTokenizerBase, module_name: str = TOP_MODULE) -> tuple[str, str]:
     """(prompt text, the start of the answer already written into it). The completion a caller shows
     is that start followed by the generated text."""
     start = f"module {module_name}"

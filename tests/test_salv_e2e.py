@@ -89,13 +89,14 @@ def test_interface_prompts_list_the_reference_ports_and_ask_for_top_module(tmp_p
     assert task.spec.splitlines() == [
         "Implement the module TopModule with these ports (one bit wide unless a width is given):", "",
         " - input  d (8 bits)", " - input  en", " - output q (8 bits)", "", "Pass d through when en is high."]
+    engine = Engine.load(checkpoint)
     settings = RolloutSettings(str(checkpoint), samples=1, max_new_tokens=4, interface_prompts=True)
-    path = run_rollouts([task], tmp_path / "work", settings, engine=Engine.load(checkpoint), progress=False)
+    path = run_rollouts([task], tmp_path / "work", settings, engine=engine, progress=False)
     (record,) = read_jsonl(path)
     assert " - input  en" in record["prompt"] and record["completion"].startswith("module TopModule")
     with pytest.raises(UserError, match="other settings"):
         run_rollouts([task], tmp_path / "work", RolloutSettings(str(checkpoint), samples=1, max_new_tokens=4),
-                     engine=Engine.load(checkpoint), progress=False)
+                     engine=engine, progress=False)
 
 
 def test_a_record_of_no_accepted_shape_is_a_one_line_error(tmp_path):

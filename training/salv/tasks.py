@@ -22,11 +22,12 @@ from pathlib import Path
 
 from verifrag.errors import UserError
 from verifrag.jsonl_input import read_objects
+from verifrag.model.prompting import TOP_MODULE
 from verifrag.simulation.interface import InterfaceError, read_interface
 from verifrag.simulation.renaming import declared_modules
 from verifrag.simulation.screening import screen
 from verifrag.training.sft.examples import Pair
-from verifrag.training.sft.interface import TOP_MODULE, with_interface
+from verifrag.training.sft.interface import with_interface
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
+from verifrag.model.prompting import TOP_MODULE
 from verifrag.simulation.interface import InterfaceError, read_interface
 from verifrag.training.sft.examples import Pair
 
-TOP_MODULE = "TopModule"
 HEADER = f"Implement the module {TOP_MODULE} with these ports (one bit wide unless a width is given):"
 
 
