@@ -120,12 +120,13 @@ def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint
     assert sorted(p["pair_id"] for p in pairs) == ["t0:0>1", "t0:0>2", "t0:1>0", "t0:1>2"]
 
     assert _cli("--stage", "train", "--work", str(work), "--checkpoint", str(checkpoint), "--output", str(output),
-                "--lr", "1e-2", "--epochs", "2") == 0
+                "--lr", "1e-2", "--epochs", "2", "--mixed-precision", "no") == 0
     assert (output / "adapter" / "adapter_config.json").is_file()
     provenance = json.loads((output / "verifrag.json").read_text())["provenance"]
     assert provenance["note"] == "tiny random test model"
     salv = provenance["salv"]
     assert salv["pairs"] == 4 and salv["steps"] == 4 and salv["level"] == "signal"
+    assert salv["mixed_precision"] == "no"
     assert salv["first_loss"] == pytest.approx(math.log(2), abs=1e-5)  # reference = adapters off = policy at start
 
     tuned, base = Engine.load(output), Engine.load(checkpoint)
@@ -139,9 +140,10 @@ def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint
     # merged, and stacks the two: the first adapter's update is kept exactly, the new one added.
     stacked = tmp_path / "salv2"
     assert _cli("--stage", "train", "--work", str(work), "--checkpoint", str(output), "--output", str(stacked),
-                "--lr", "1e-2", "--epochs", "2", "--rank", "4") == 0
-    assert json.loads((stacked / "verifrag.json").read_text())["provenance"]["salv"]["first_loss"] == pytest.approx(
-        math.log(2), abs=1e-5)  # the reference is the first round's model
+                "--lr", "1e-2", "--epochs", "2", "--rank", "4", "--mixed-precision", "bf16") == 0
+    second = json.loads((stacked / "verifrag.json").read_text())["provenance"]["salv"]
+    assert second["mixed_precision"] == "bf16"  # policy and reference both under autocast: still log 2 at step 0
+    assert second["first_loss"] == pytest.approx(math.log(2), abs=1e-5)  # the reference is the first round's model
     config = json.loads((stacked / "adapter" / "adapter_config.json").read_text())
     assert config["r"] == 8 + 4 and config["lora_alpha"] == 12
     first, both = (load_file(str(d / "adapter" / "adapter_model.safetensors")) for d in (output, stacked))

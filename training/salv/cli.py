@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--epochs", type=int, default=1)
     train.add_argument("--batch-size", type=int, default=2, help="pairs per step")
     train.add_argument("--max-pairs", type=int, metavar="N", help="train on the first N pairs only")
+    train.add_argument("--mixed-precision", choices=("auto", "no", "bf16"), default="auto",
+                       help="bf16: bfloat16 autocast for policy and reference passes, LoRA and optimizer in float32; "
+                            "auto (default): bf16 where the CPU or GPU has native bfloat16, else no (float32)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
     if args.stage in ("train", "all"):
         settings = DpoSettings(args.beta, args.lr, args.rank, args.epochs, args.batch_size, level=args.level,
-                               max_pairs=args.max_pairs, seed=args.seed)
+                               max_pairs=args.max_pairs, seed=args.seed, mixed_precision=args.mixed_precision)
         summary = train_salv(work / PAIRS_FILE, Path(args.output), settings, checkpoint=args.checkpoint,
                              device=args.device, progress=progress)
         print(json.dumps(summary, indent=2))

@@ -28,7 +28,7 @@ from transformers import get_cosine_schedule_with_warmup
 from verifrag.errors import UserError
 from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint, read_config
 from verifrag.model.engine import Engine
-from verifrag.training.precision import fresh_accelerator
+from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
 from verifrag.training.salv.jsonl import read_jsonl
 
@@ -49,6 +49,7 @@ class DpoSettings:
     level: str = "signal"
     max_pairs: int | None = None
     seed: int = 0
+    mixed_precision: str = "auto"  # "no", "bf16" (autocast for policy and reference alike) or "auto"
 
     def validate(self) -> None:
         if self.level not in LEVELS:
@@ -136,7 +137,8 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     steps = settings.epochs * len(loader)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.lr)
     scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(settings.warmup_ratio * steps), steps)
-    accelerator = fresh_accelerator(cpu=engine.lm.device.type == "cpu")
+    accelerator = fresh_accelerator(cpu=engine.lm.device.type == "cpu",
+                                    mixed_precision=mixed_precision(settings.mixed_precision, cpu_bfloat16=True))
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     history: list[dict] = []
     bar = tqdm(total=steps, desc="salv dpo", unit="step", disable=not progress or not accelerator.is_main_process,
@@ -161,6 +163,7 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     summary = {
         "command": "verifrag train salv", "input_checkpoint": str(source), "pairs_file": str(pairs_path),
         "pairs": len(encoded), "pairs_without_tokens": empty, "steps": steps, **asdict(settings),
+        "mixed_precision": accelerator.mixed_precision,
         "first_loss": history[0]["loss"], "final_loss": history[-1]["loss"],
         "mean_loss_last_epoch": sum(h["loss"] for h in history[-len(loader):]) / len(loader),
         "reward_accuracy_last_epoch": sum(h["accuracy"] for h in history[-len(loader):]) / len(loader),
