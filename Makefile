@@ -49,8 +49,8 @@ doctor:
 corpus:
 	$(VENV)/python -m pip install -q -e '.[corpus]'
 
-# The default model's training recipe (corpus v2, four LoRA stages, self-distilled Medusa heads) into
-# runs/default-model/; time-budgeted stages, so a rerun continues where a stop left off (3.5 to 5 h of
+# The default model's training recipe (corpus v2, four LoRA stages, a SALV round, self-distilled Medusa heads) into
+# runs/default-model/; time-budgeted stages, so a rerun continues where a stop left off (about 5 h of
 # one CPU thread, by the CPU; scripts/train_default.sh). `bash scripts/train_default.sh --gpu` is the
 # same recipe for a lent GPU.
 default-model:

@@ -2,8 +2,9 @@
 # The default model's whole recipe, stage by stage, into runs/default-model/ (never over the committed
 # model/default_checkpoint/). Every stage is time-budgeted or short, and a rerun continues: finished
 # stages are skipped, a stopped SFT stage resumes exactly where it stopped (`--resume`).
-#   bash scripts/train_default.sh          the CPU recipe (the documented default; 3.5 to 5 h of one thread,
-#                                          so it spans sessions: rerun it to continue)
+#   bash scripts/train_default.sh          the CPU recipe (the documented default; 4.7 h of one thread on an
+#                                          AVX-512-BF16 CPU, more without native bfloat16, so it spans
+#                                          sessions: rerun it to continue)
 #   bash scripts/train_default.sh --gpu    the same stages on all the data with larger budgets, for a
 #                                          lent GPU; copy runs/default-model back afterwards
 #   --minutes M                            each SFT run's time budget (default 40 on a CPU, 3 on a GPU)
@@ -14,10 +15,13 @@
 #   3 two more epochs of stage 2's data (fifth session: pass@1 7 -> 9 of 156)
 #   4 one epoch of 600 synthetic basic-construct pairs (`verifrag train synth`) mixed with 400 corpus
 #     pairs (thirteenth and fourteenth sessions, 101 steps: pass@1 9 -> 13 of 156)
-#   5 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
-#     (self-distillation; 640 such prompts: 2.53 tokens a step over stage 4, fourteenth session)
-#   6 four Medusa heads trained on those answers over the tuned base
-#   7 runs/default-model = stage 4's checkpoint + stage 6's heads
+#   5 a SALV round: 4 samples for each of 250 AutoVCoder prompts (`--interface-prompts`), simulated per
+#     signal, and signal-level DPO on the pairs (fifteenth session, 170 pairs: greedy 13 -> 14 of 156,
+#     sampled pass@1 on the first 30 0.27 -> 0.32, compile errors 55 -> 41)
+#   6 the tuned model's own greedy answers to the pairs' prompts and continuations of raw-code openings
+#     (self-distillation; 640 such prompts: 2.32 tokens a step over stage 5, fifteenth session)
+#   7 four Medusa heads trained on those answers over the tuned base
+#   8 runs/default-model = stage 5's checkpoint + stage 7's heads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -89,7 +93,14 @@ PY
 fi
 sft runs/default-model-stages/sft-synth --init-checkpoint runs/default-model-stages/sft-iface-more \
     --pairs $mix --interface-prompts --epochs 1 --lr 2e-4
-tuned=runs/default-model-stages/sft-synth
+tuned=runs/default-model-stages/salv-dpo
+if [ ! -f $tuned/verifrag.json ]; then  # rollouts resume; the pairs' verdicts are cached; DPO reruns whole
+    rm -rf $tuned $tuned.partial
+    "$verifrag" train salv --stage all --data ../shared/data/autovcoder/problems.jsonl \
+        --checkpoint runs/default-model-stages/sft-synth --limit 250 --max-reference-chars 600 --samples 4 \
+        --interface-prompts --work runs/default-model-stages/salv --output $tuned.partial --lr 5e-5 --epochs 2
+    mv $tuned.partial $tuned
+fi
 
 distilled=runs/default-model-stages/distilled.jsonl
 if [ ! -f $distilled ]; then
@@ -111,11 +122,12 @@ mkdir -p $out
 cp -r $tuned/. $out/
 rm -rf $out/train_state
 cp $heads/medusa_heads.safetensors $heads/verifrag.json $out/
-# the heads' verifrag.json describes the head training; keep the adapter's training record beside it
+# the heads' verifrag.json describes the head training; keep the adapter's training records beside it
 .venv/bin/python - "$out/verifrag.json" $tuned/verifrag.json <<'PY'
 import json, sys
 config, adapter = (json.load(open(path)) for path in sys.argv[1:])
 config["provenance"]["sft"] = adapter["provenance"]["sft"]
+config["provenance"]["salv"] = adapter["provenance"]["salv"]
 open(sys.argv[1], "w").write(json.dumps(config, indent=1) + "\n")
 PY
 echo "train_default: the checkpoint is in $out ($(du -sh $out | cut -f1)); evaluate it with" \

@@ -2,6 +2,7 @@
 default model, and its greedy Medusa output equals next-token output."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -108,8 +109,9 @@ def test_default_model_answers_a_repeated_statement_from_the_prefill_pass(defaul
 
 
 def test_default_model_copies_the_rest_of_a_repeated_comment_in_few_steps(default_engine):
-    """The prefill draft stops at the number that differs ("5" where the model writes "6"); next-token steps
-    with a lookup draft then copy the rest of the earlier comment a few tokens a pass, same text."""
+    """The prefill draft, copied after the latest "a registered", stops at the number the model writes
+    otherwise (it proposes "5"; the model writes another width); next-token steps with a lookup draft
+    then copy the rest of the earlier comment a few tokens a pass, same text."""
     stage = ("// {n}: a registered {w}-bit accumulator with enable and synchronous clear\n"
              "module acc{n} #(parameter W = {w}) (\n  input              clk,\n  input              rst,\n"
              "  input              en,\n  input  [W-1:0]     d,\n  output reg [W-1:0] q\n);\n"
@@ -118,7 +120,7 @@ def test_default_model_copies_the_rest_of_a_repeated_comment_in_few_steps(defaul
     prompt = stage.format(n=0, w=4) + stage.format(n=1, w=5) + "// 2: a registered"
     plain = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement)
     expected = default_engine.generate(prompt, "ntp", plain)
-    assert expected.text.startswith(" 6-bit accumulator with enable")
+    assert re.match(r" \d+-bit accumulator with enable", expected.text) and not expected.text.startswith(" 5-bit")
     drafted = DecodeConfig(max_new_tokens=48, heal_prompt=True, stop_rule=end_of_statement, prefill_lookup=8, step_lookup=4)
     got = default_engine.generate(prompt, "ntp", drafted)
     assert got.token_ids == expected.token_ids
