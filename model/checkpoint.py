@@ -36,6 +36,9 @@ from verifrag.model.heads import MedusaHeads
 HEADS_FILE = "medusa_heads.safetensors"
 ROWS_FILE = "embedding_rows.safetensors"
 ADAPTER_DIR = "adapter"
+# A trainer's resume state inside its output folder (optimizer, schedule, progress): not part of the
+# servable checkpoint, so a stage that copies a checkpoint leaves it behind.
+STATE_DIR = "train_state"
 
 
 @dataclass

@@ -139,9 +139,11 @@ def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint
     # A second round on the tuned checkpoint (the default ships with an adapter) trains on top of it,
     # merged, and stacks the two: the first adapter's update is kept exactly, the new one added.
     stacked = tmp_path / "salv2"
+    (output / "train_state").mkdir()  # an SFT output keeps its resume state; a DPO checkpoint must not
     assert _cli("--stage", "train", "--work", str(work), "--checkpoint", str(output), "--output", str(stacked),
                 "--lr", "1e-2", "--epochs", "2", "--rank", "4", "--mixed-precision", "bf16") == 0
     second = json.loads((stacked / "verifrag.json").read_text())["provenance"]["salv"]
+    assert not (stacked / "train_state").exists()
     assert second["mixed_precision"] == "bf16"  # policy and reference both under autocast: still log 2 at step 0
     assert second["first_loss"] == pytest.approx(math.log(2), abs=1e-5)  # the reference is the first round's model
     config = json.loads((stacked / "adapter" / "adapter_config.json").read_text())

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from verifrag.errors import UserError
 from verifrag.model.base import DEFAULT_BASE, load_base
-from verifrag.model.checkpoint import ADAPTER_DIR, CheckpointConfig, save_checkpoint
+from verifrag.model.checkpoint import ADAPTER_DIR, STATE_DIR, CheckpointConfig, save_checkpoint
 from verifrag.model.heads import MedusaHeads
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 from verifrag.model.tree import build_tree
@@ -44,7 +44,6 @@ from verifrag.training.medusa.objective import (active_vocabulary, head_weights,
 from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.schedule import warmup_cosine
 
-STATE_DIR = "train_state"
 STATE_FILE = "progress.json"
 
 

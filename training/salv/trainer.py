@@ -26,7 +26,8 @@ from tqdm import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from verifrag.errors import UserError
-from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint, read_config
+from verifrag.model.checkpoint import (ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, STATE_DIR, load_checkpoint,
+                                       read_config)
 from verifrag.model.engine import Engine
 from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
@@ -98,9 +99,10 @@ def _save_adapter(model, input_adapter: Path | None, target: Path) -> None:
 
 
 def _write_checkpoint(source: Path, output: Path, model, summary: dict) -> None:
-    """Copy the input checkpoint (minus any adapter), add `adapter/` (stacked on the input's own), record
-    provenance."""
-    shutil.copytree(source, output, ignore=shutil.ignore_patterns(ADAPTER_DIR), dirs_exist_ok=True)
+    """Copy the input checkpoint (minus any adapter, and minus a trainer's resume state, which would
+    otherwise carry an SFT run's optimizer into a DPO checkpoint), add `adapter/` (stacked on the
+    input's own), record provenance."""
+    shutil.copytree(source, output, ignore=shutil.ignore_patterns(ADAPTER_DIR, STATE_DIR), dirs_exist_ok=True)
     _save_adapter(model, load_checkpoint(source).adapter_dir, output / ADAPTER_DIR)
     config = read_config(output)
     base = Path(config.base_model)

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from verifrag.errors import UserError
 from verifrag.model.base import load_base
-from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, load_checkpoint
+from verifrag.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPOINT, STATE_DIR, load_checkpoint
 from verifrag.model.tokenizer import add_frag_token, fit_embeddings
 from verifrag.training.precision import fresh_accelerator, mixed_precision
 from verifrag.training.schedule import warmup_cosine
@@ -32,7 +32,6 @@ from verifrag.training.sft.examples import (Example, Pair, collate, heldout_spli
                                             pair_example, raw_examples, read_pairs, read_raw_records)
 from verifrag.training.sft.interface import with_interface
 
-STATE_DIR = "train_state"
 PROGRESS_FILE = "progress.json"
 
 
