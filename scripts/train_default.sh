@@ -120,7 +120,6 @@ fi
 rm -rf $out
 mkdir -p $out
 cp -r $tuned/. $out/
-rm -rf $out/train_state
 cp $heads/medusa_heads.safetensors $heads/verifrag.json $out/
 # the heads' verifrag.json describes the head training; keep the adapter's training records beside it
 .venv/bin/python - "$out/verifrag.json" $tuned/verifrag.json <<'PY'
