@@ -76,6 +76,9 @@ def test_autovcoder_and_pairs_records_name_the_first_declared_module(tmp_path, s
     assert skipped == 2
     assert [(t.task_id, t.spec, t.module, t.reference) for t in tasks] == [
         ("avc-0001", "Pick b when s is high, else a.", "mux2", mux), ("tasks:4", "AND and XOR.", "pair", REFERENCE)]
+    later, _ = read_tasks(tmp_path / "tasks.jsonl", skip=1)  # a later round: unusable records are not counted
+    assert [t.task_id for t in later] == ["tasks:4"]
+    assert [t.task_id for t in read_tasks(tmp_path / "tasks.jsonl", skip=0, limit=1)[0]] == ["avc-0001"]
 
 
 def test_interface_prompts_list_the_reference_ports_and_ask_for_top_module(tmp_path, checkpoint):

@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="DIR", help="where the tuned checkpoint goes (train stage)")
     parser.add_argument("--device", default="auto", help="torch device (default auto)")
     rollouts = parser.add_argument_group("rollouts")
-    rollouts.add_argument("--limit", type=int, metavar="N", help="use the first N usable prompts")
+    rollouts.add_argument("--limit", type=int, metavar="N", help="use the first N usable prompts (after --skip)")
+    rollouts.add_argument("--skip", type=int, default=0, metavar="N",
+                          help="pass over the first N usable prompts, e.g. those an earlier round sampled (default 0)")
     rollouts.add_argument("--max-reference-chars", type=int, metavar="N", help="skip references longer than N chars")
     rollouts.add_argument("--samples", type=int, default=5, help="samples per prompt (default 5)")
     rollouts.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1.0)")
@@ -71,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--data is required to sample rollouts")
         if args.samples < 1:
             raise UserError("--samples must be 1 or more")
-        tasks, skipped = read_tasks(args.data, limit=args.limit, max_reference_chars=args.max_reference_chars,
+        if args.skip < 0:
+            raise UserError("--skip must be 0 or more")
+        tasks, skipped = read_tasks(args.data, limit=args.limit, skip=args.skip, max_reference_chars=args.max_reference_chars,
                                     interface_prompts=args.interface_prompts)
         if not tasks:
             raise UserError(f"no usable prompts in {args.data} ({skipped} skipped)")

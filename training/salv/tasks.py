@@ -74,19 +74,21 @@ def _usable(reference: str, module: str) -> bool:
     return bool(interface.outputs)
 
 
-def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_chars: int | None = None,
+def read_tasks(path: str | Path, *, limit: int | None = None, skip: int = 0, max_reference_chars: int | None = None,
                interface_prompts: bool = False) -> tuple[list[SalvTask], int]:
     """Usable tasks from a JSONL file of corpus, pairs or AutoVCoder records, in file order, and how many
     records were skipped.
 
     `max_reference_chars` keeps only short references (a small model can only
-    get small modules right); `limit` stops after that many usable tasks.
+    get small modules right); `skip` passes over the first that many usable tasks (a later round on
+    tasks an earlier round has not seen) and `limit` stops after that many of the rest.
     `interface_prompts` lists the reference's ports in the prompt and renames its module `TopModule`
     (a reference whose ports cannot be listed is skipped).
     """
     path = Path(path)
     tasks: list[SalvTask] = []
     skipped = 0
+    usable = 0
     seen: set[str] = set()
     for number, record in read_objects(path, "corpus file"):
         fields = _fields(record)
@@ -110,6 +112,9 @@ def read_tasks(path: str | Path, *, limit: int | None = None, max_reference_char
         if task_id in seen:
             raise UserError(f"{path}:{number} repeats the id {task_id!r}; rollouts are keyed by id")
         seen.add(task_id)
+        usable += 1
+        if usable <= skip:
+            continue
         tasks.append(SalvTask(task_id, spec, module, reference))
         if limit is not None and len(tasks) >= limit:
             break
