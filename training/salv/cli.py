@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--epochs", type=int, default=1)
     train.add_argument("--batch-size", type=int, default=2, help="pairs per step")
     train.add_argument("--max-pairs", type=int, metavar="N", help="train on the first N pairs only")
+    train.add_argument("--reset-contrast", type=int, default=0, metavar="N",
+                       help="add N reset-timing contrast pairs: synthetic designs against the same module with the "
+                            "other reset timing, written to WORK/reset_contrast.jsonl (default 0)")
     train.add_argument("--mixed-precision", choices=("auto", "no", "bf16"), default="auto",
                        help="bf16: bfloat16 autocast for policy and reference passes, LoRA and optimizer in float32; "
                             "auto (default): bf16 where the CPU or GPU has native bfloat16, else no (float32)")
@@ -90,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
     if args.stage in ("train", "all"):
         settings = DpoSettings(args.beta, args.lr, args.rank, args.epochs, args.batch_size, level=args.level,
-                               max_pairs=args.max_pairs, seed=args.seed, mixed_precision=args.mixed_precision)
+                               max_pairs=args.max_pairs, reset_contrast=args.reset_contrast, seed=args.seed,
+                               mixed_precision=args.mixed_precision)
         summary = train_salv(work / PAIRS_FILE, Path(args.output), settings, checkpoint=args.checkpoint,
                              device=args.device, progress=progress)
         print(json.dumps(summary, indent=2))

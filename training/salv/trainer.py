@@ -30,8 +30,9 @@ from verifrag.model.checkpoint import (ADAPTER_DIR, CONFIG_FILE, DEFAULT_CHECKPO
                                        read_config)
 from verifrag.model.engine import Engine
 from verifrag.training.precision import fresh_accelerator, mixed_precision
+from verifrag.training.salv.contrast import CONTRAST_FILE, reset_contrast_pairs
 from verifrag.training.salv.dpo import dpo_loss, encode_with_mask, pad_batch, sequence_logprobs
-from verifrag.training.salv.jsonl import read_jsonl
+from verifrag.training.salv.jsonl import read_jsonl, write_jsonl
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 LEVELS = ("signal", "module")
@@ -49,6 +50,7 @@ class DpoSettings:
     warmup_ratio: float = 0.1
     level: str = "signal"
     max_pairs: int | None = None
+    reset_contrast: int = 0  # reset-timing contrast pairs added to the rollouts' (`contrast.py`)
     seed: int = 0
     mixed_precision: str = "auto"  # "no", "bf16" (autocast for policy and reference alike) or "auto"
 
@@ -57,6 +59,8 @@ class DpoSettings:
             raise UserError(f"--level must be one of {', '.join(LEVELS)}, not {self.level!r}")
         if self.beta <= 0 or self.lr <= 0 or self.rank < 1 or self.epochs < 1 or self.batch_size < 1:
             raise UserError("--beta and --lr must be positive; --rank, --epochs and --batch-size at least 1")
+        if self.reset_contrast < 0:
+            raise UserError("--reset-contrast must be 0 or more")
 
 
 def encode_pairs(pairs: list[dict], tokenizer, level: str) -> tuple[list[tuple], int]:
@@ -120,11 +124,16 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     if output.exists() and any(output.iterdir()):
         raise UserError(f"output folder {output} is not empty")
     pairs = list(read_jsonl(pairs_path))[: settings.max_pairs]
-    if not pairs:
+    if not pairs and not settings.reset_contrast:
         raise UserError(f"no preference pairs in {pairs_path}; nothing to train on")
     torch.manual_seed(settings.seed)
     engine = Engine.load(source, device=device)
     tokenizer = engine.lm.tokenizer
+    contrast_stats = None
+    if settings.reset_contrast:
+        contrast, contrast_stats = reset_contrast_pairs(settings.reset_contrast, settings.seed, tokenizer)
+        write_jsonl(pairs_path.with_name(CONTRAST_FILE), contrast)  # beside the pairs, to read what was trained
+        pairs += contrast
     encoded, empty = encode_pairs(pairs, tokenizer, settings.level)
     if not encoded:
         raise UserError(f"none of the {len(pairs)} pairs selects any token")
@@ -165,6 +174,7 @@ def train_salv(pairs_path: Path, output: Path, settings: DpoSettings, *, checkpo
     summary = {
         "command": "verifrag train salv", "input_checkpoint": str(source), "pairs_file": str(pairs_path),
         "pairs": len(encoded), "pairs_without_tokens": empty, "steps": steps, **asdict(settings),
+        "reset_contrast_stats": contrast_stats,
         "mixed_precision": accelerator.mixed_precision,
         "first_loss": history[0]["loss"], "final_loss": history[-1]["loss"],
         "mean_loss_last_epoch": sum(h["loss"] for h in history[-len(loader):]) / len(loader),
