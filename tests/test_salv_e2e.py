@@ -153,6 +153,7 @@ def test_pairs_then_dpo_write_a_checkpoint_the_engine_loads(tmp_path, checkpoint
     assert config["r"] == 8 + 4 and config["lora_alpha"] == 12
     first, both = (load_file(str(d / "adapter" / "adapter_model.safetensors")) for d in (output, stacked))
     assert set(first) == set(both)
+    assert {t.dtype for t in (*first.values(), *both.values())} == {torch.float16}  # half the bytes: rounds fit 60 MB
     for name, tensor in first.items():
         if "lora_A" in name:  # scaled by the first adapter's alpha / r = 16 / 8
             torch.testing.assert_close(both[name][:8], tensor * 2.0)
