@@ -1,10 +1,10 @@
 """Reset-timing contrast pairs: a synthetic design against its twin with the other kind of reset.
 
-The default model reads "synchronous reset" and "asynchronous reset" the wrong way round: on VerilogEval
-v2's spec-to-rtl problems whose text names one (fifteenth session's default, greedy), it put the reset in
-the sensitivity list of 25 of 38 synchronous ones and left it out of 11 of 16 asynchronous ones, and
-solved none of them. Its rollouts rarely give a SALV pair on this point, because a sample that gets the
-reset timing right is usually wrong elsewhere too. These pairs isolate it: the chosen side is a
+The default model does worse than a coin at reset timing: on VerilogEval v2's spec-to-rtl problems whose
+text names one (fifteenth session's default, greedy; `benchmarks/reset_timing.py`), it left the reset out
+of the event control in 8 of 38 synchronous ones, listed it in 2 of 16 asynchronous ones, and solved
+none of them. A SALV pair contrasts whole output signals, so it rewards the reset timing only together
+with everything else that drives the same output. These pairs isolate it: the chosen side is a
 correct-by-construction design from the synthetic families (`training.corpus.synthetic`), the rejected
 side the same module with only its event control changed to the other timing (and, for an active-low
 asynchronous reset, also to the wrong edge), and the DPO span is that `always @(...)` alone in both.
