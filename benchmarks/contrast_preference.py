@@ -50,7 +50,8 @@ def main() -> None:
             rejected = span_logprob(engine, pair["prompt"], pair["rejected"], pair["rejected_spans"])
             timing = "asynchronous" if " asynchronous reset " in pair["prompt"] else "synchronous"
             wins[f"{timing} {pair['kind']}"].append(chosen > rejected)
-        cells = [wins[key] for key in ("asynchronous reset-timing", "asynchronous reset-edge", "synchronous reset-timing")]
+        columns = ("asynchronous reset-timing", "asynchronous reset-edge", "synchronous reset-timing")
+        cells = [wins[key] for key in columns]
         print(f"| {checkpoint} | " + " | ".join(f"{sum(c)}/{len(c)}" for c in cells) + " |")
 
 

@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--samples must be 1 or more")
         if args.skip < 0:
             raise UserError("--skip must be 0 or more")
-        tasks, skipped = read_tasks(args.data, limit=args.limit, skip=args.skip, max_reference_chars=args.max_reference_chars,
+        tasks, skipped = read_tasks(args.data, limit=args.limit, skip=args.skip,
+                                    max_reference_chars=args.max_reference_chars,
                                     interface_prompts=args.interface_prompts)
         if not tasks:
             raise UserError(f"no usable prompts in {args.data} ({skipped} skipped)")

@@ -30,7 +30,7 @@ from verifrag.training.sft.examples import Pair
 from verifrag.training.sft.interface import with_interface
 
 CONTRAST_FILE = "reset_contrast.jsonl"
-_SENSITIVITY = re.compile(r"always @\((?P<list>[^)]*)\)")
+_SENSITIVITY = re.compile(r"always @\(([^)]*)\)")  # the families write exactly this spacing
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,23 @@ def _twins(design: Design) -> list[Twin]:
     asynchronous reset; none for a design without exactly one clocked `always` with a reset."""
     if design.reset is None or design.clock is None:
         return []
-    lines = _SENSITIVITY.findall(design.module)
-    if len(lines) != 1:
+    controls = _SENSITIVITY.findall(design.module)
+    if len(controls) != 1:
         return []
     name, asserted = design.reset
     right_edge = "negedge" if asserted == 0 else "posedge"
     wrong_edge = "posedge" if asserted == 0 else "negedge"
     clocked = f"posedge {design.clock}"
     asynchronous = f"{clocked} or {right_edge} {name}"
-    current = lines[0]
+    current = controls[0]
     if current == clocked:
         return [Twin("timing", design.module.replace(f"@({clocked})", f"@({asynchronous})", 1))]
     if current != asynchronous:
         return []
     twins = [Twin("timing", design.module.replace(f"@({asynchronous})", f"@({clocked})", 1))]
     if asserted == 0:
-        twins.append(Twin("edge", design.module.replace(f"@({asynchronous})", f"@({clocked} or {wrong_edge} {name})", 1)))
+        wrong = f"{clocked} or {wrong_edge} {name}"
+        twins.append(Twin("edge", design.module.replace(f"@({asynchronous})", f"@({wrong})", 1)))
     return twins
 
 

@@ -110,7 +110,8 @@ def _store_float16(path: Path) -> None:
     """Rewrite a LoRA weights file in float16. Every round stacks its rank onto the adapter, and the
     shipped checkpoint must stay under 60 MB: float16 halves it. The loss is below what serving loses
     anyway: peft loads the factors back into float32, and their product's rounding error (about 5e-4 of
-    the update) is far smaller than the float16 rounding of the merged weights the CPU runtime runs."""
+    the update) is far smaller than the float16 rounding of the merged weights the CPU runtime runs (the
+    shipped adapter stored so gave the same 156 greedy VerilogEval modules, `benchmarks/salv_round.md`)."""
     tensors = load_file(str(path))
     save_file({name: t.half() if t.is_floating_point() else t for name, t in tensors.items()}, str(path),
               metadata={"format": "pt"})
