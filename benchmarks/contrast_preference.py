@@ -19,16 +19,13 @@ from pathlib import Path
 import torch
 
 from verifrag.model.engine import Engine
-from verifrag.training.salv.dpo import encode_with_mask
+from verifrag.training.salv.dpo import encode_with_mask, pad_batch, sequence_logprobs
 
 
 @torch.inference_mode()
 def span_logprob(engine: Engine, prompt: str, completion: str, spans: list[list[int]]) -> float:
-    ids, mask = encode_with_mask(engine.lm.tokenizer, prompt, completion, spans)
-    tokens = torch.tensor([ids])
-    logprobs = engine.lm.model(input_ids=tokens).logits[0, :-1].float().log_softmax(-1)
-    picked = logprobs.gather(1, tokens[0, 1:, None])[:, 0]
-    return float(picked[torch.tensor(mask[1:], dtype=torch.bool)].sum())
+    row = encode_with_mask(engine.lm.tokenizer, prompt, completion, spans)
+    return float(sequence_logprobs(engine.lm.model, *pad_batch([row], pad_id=0))[0])
 
 
 def main() -> None:

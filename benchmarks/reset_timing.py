@@ -16,6 +16,8 @@ import json
 import re
 from pathlib import Path
 
+from verifrag.evaluation.samples import read_samples
+
 TWO_EDGES = re.compile(r"always\s*@\s*\(\s*(?:pos|neg)edge\s+[\w.\[\]]+\s*(?:or|,)\s*(?:pos|neg)edge\b")
 RISING_ACTIVE_LOW = re.compile(r"always\s*@\s*\([^)]*\bposedge\s+\w*(?:n|_ni)\s*\)")
 
@@ -34,9 +36,8 @@ def module_timing(module: str) -> str:
 
 def first_samples(path: Path) -> dict[str, str]:
     samples: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        samples.setdefault(record["task_id"], record["completion"])
+    for task_id, completion in read_samples(path):
+        samples.setdefault(task_id, completion)
     return samples
 
 

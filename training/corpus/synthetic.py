@@ -382,7 +382,7 @@ def truth_table(rng: random.Random) -> Design:
 # --- sequential families ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Reset:
+class Reset:
     name: str
     active_low: bool
     asynchronous: bool
@@ -405,10 +405,10 @@ class _Reset:
         return f"!{self.name}" if self.active_low else self.name
 
 
-def _reset(rng: random.Random) -> _Reset:
+def _reset(rng: random.Random) -> Reset:
     active_low = rng.random() < 0.4
     name = rng.choice(["rst_n", "resetn"]) if active_low else rng.choice(["rst", "reset"])
-    return _Reset(name, active_low, rng.random() < 0.5)
+    return Reset(name, active_low, rng.random() < 0.5)
 
 
 def register(rng: random.Random) -> Design:

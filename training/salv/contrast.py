@@ -25,7 +25,7 @@ from transformers import PreTrainedTokenizerBase
 from verifrag.model.prompting import module_prompt
 from verifrag.simulation.sandbox import Limits
 from verifrag.simulation.verification import verify
-from verifrag.training.corpus.synthetic import FAMILIES, LICENSE, SOURCE, Design
+from verifrag.training.corpus.synthetic import FAMILIES, LICENSE, SOURCE, Design, Reset
 from verifrag.training.sft.examples import Pair
 from verifrag.training.sft.interface import with_interface
 
@@ -48,18 +48,15 @@ def _twins(design: Design) -> list[Twin]:
     if len(controls) != 1:
         return []
     name, asserted = design.reset
-    right_edge = "negedge" if asserted == 0 else "posedge"
-    wrong_edge = "posedge" if asserted == 0 else "negedge"
-    clocked = f"posedge {design.clock}"
-    asynchronous = f"{clocked} or {right_edge} {name}"
+    clocked, asynchronous = (Reset(name, asserted == 0, timing).sensitivity(design.clock) for timing in (False, True))
     current = controls[0]
     if current == clocked:
         return [Twin("timing", design.module.replace(f"@({clocked})", f"@({asynchronous})", 1))]
     if current != asynchronous:
         return []
     twins = [Twin("timing", design.module.replace(f"@({asynchronous})", f"@({clocked})", 1))]
-    if asserted == 0:
-        wrong = f"{clocked} or {wrong_edge} {name}"
+    if asserted == 0:  # the rising edge of an active-low reset, the default's own habit
+        wrong = asynchronous.replace(f"negedge {name}", f"posedge {name}")
         twins.append(Twin("edge", design.module.replace(f"@({asynchronous})", f"@({wrong})", 1)))
     return twins
 
